@@ -1,0 +1,6 @@
+"""zoo: a declarative model zoo on a multi-backend engine (JAX, PyTorch, TensorFlow, NumPy)."""
+__version__ = "0.1.0"
+
+from zoo import backend  # noqa: F401  (selects the framework once, from ZOO_BACKEND)
+from zoo import config  # noqa: F401
+from zoo import ops  # noqa: F401

@@ -1,0 +1,31 @@
+"""The active backend, chosen once per process by ``ZOO_BACKEND``.
+
+This package is the only place in zoo that imports jax, torch or tensorflow, and it only
+imports the framework of the active backend. Every backend folder has the same modules
+(``core``, ``numpy``, ``nn``, ``math``, ``image``, ``random``, ``layer``) with the same
+function names; the rest of zoo talks to ``zoo.backend.<module>``.
+"""
+import importlib
+
+from zoo.backend.common import config as _config
+from zoo.backend.common.dtypes import result_type, standardize_dtype  # noqa: F401
+from zoo.backend.common.stateless_scope import StatelessScope, get_stateless_scope  # noqa: F401
+from zoo.backend.common.symbolic import SymbolicTensor, is_symbolic  # noqa: F401
+
+_NAME = _config.backend()
+_package = f"zoo.backend.{_NAME}"
+
+core = importlib.import_module(f"{_package}.core")
+numpy = importlib.import_module(f"{_package}.numpy")
+nn = importlib.import_module(f"{_package}.nn")
+math = importlib.import_module(f"{_package}.math")
+image = importlib.import_module(f"{_package}.image")
+random = importlib.import_module(f"{_package}.random")
+layer = importlib.import_module(f"{_package}.layer")
+
+Variable = core.Variable
+BackendLayer = layer.BackendLayer
+
+
+def backend():
+    return _NAME

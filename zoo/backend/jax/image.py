@@ -1,0 +1,1 @@
+"""image ops for the jax backend."""

@@ -1,0 +1,1 @@
+"""math ops for the numpy backend."""

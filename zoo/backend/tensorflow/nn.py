@@ -1,0 +1,1 @@
+"""nn ops for the tensorflow backend."""

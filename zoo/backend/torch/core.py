@@ -1,0 +1,136 @@
+"""PyTorch backend core: tensors are torch.Tensor; a variable holds a torch.nn.Parameter."""
+import numpy as np
+import torch
+
+from zoo.backend.common import dtypes
+from zoo.backend.common.variables import Variable as BaseVariable
+
+SUPPORTS_GRADIENTS = True
+DYNAMIC_SHAPES = True
+
+TORCH_DTYPES = {
+    "float16": torch.float16,
+    "bfloat16": torch.bfloat16,
+    "float32": torch.float32,
+    "float64": torch.float64,
+    "uint8": torch.uint8,
+    "int8": torch.int8,
+    "int16": torch.int16,
+    "int32": torch.int32,
+    "int64": torch.int64,
+    "uint16": torch.uint16,
+    "uint32": torch.uint32,
+    "uint64": torch.uint64,
+    "bool": torch.bool,
+}
+_ZOO_DTYPES = {v: k for k, v in TORCH_DTYPES.items()}
+
+
+def get_device():
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+_DEVICE = get_device()
+
+
+def to_torch_dtype(dtype):
+    if isinstance(dtype, torch.dtype):
+        return dtype
+    return TORCH_DTYPES[dtypes.standardize_dtype(dtype)]
+
+
+class Variable(BaseVariable):
+    def _to_backend(self, value, dtype):
+        return convert_to_tensor(value, dtype).detach()
+
+    def _initialize(self, tensor):
+        requires_grad = self.trainable and dtypes.is_float(self._dtype)
+        return torch.nn.Parameter(tensor, requires_grad=requires_grad)
+
+    def _direct_assign(self, tensor):
+        with torch.no_grad():
+            self._value.copy_(tensor)
+
+    def _cast(self, tensor, dtype):
+        return cast(tensor, dtype)
+
+    # torch functions called on a Variable read its current value.
+    @classmethod
+    def __torch_function__(cls, func, types, args=(), kwargs=None):
+        def unwrap(x):
+            if isinstance(x, BaseVariable):
+                return x.value
+            if isinstance(x, (list, tuple)):
+                return type(x)(unwrap(e) for e in x)
+            return x
+
+        return func(*unwrap(args), **{k: unwrap(v) for k, v in (kwargs or {}).items()})
+
+
+def is_tensor(x):
+    return torch.is_tensor(x)
+
+
+def convert_to_tensor(x, dtype=None):
+    if isinstance(x, BaseVariable):
+        x = x.value
+        if dtype is None:
+            return x
+    if dtype is not None:
+        torch_dtype = to_torch_dtype(dtype)
+        if torch.is_tensor(x):
+            return x if x.dtype == torch_dtype else x.to(torch_dtype)
+        if isinstance(x, (list, tuple)) and any(torch.is_tensor(e) for e in x):
+            return torch.stack([convert_to_tensor(e, dtype) for e in x])
+        if dtypes.standardize_dtype(dtype) == "bfloat16":
+            return torch.as_tensor(np.asarray(x, dtype=np.float32), device=_DEVICE).to(torch_dtype)
+        return torch.as_tensor(np.asarray(x, dtype=dtypes.to_numpy_dtype(dtype)), device=_DEVICE)
+    if torch.is_tensor(x):
+        return x
+    if isinstance(x, bool):
+        return torch.tensor(x, dtype=torch.bool, device=_DEVICE)
+    if isinstance(x, int):
+        return torch.tensor(x, dtype=torch.int32, device=_DEVICE)
+    if isinstance(x, float):
+        return torch.tensor(x, dtype=to_torch_dtype(dtypes.config.floatx()), device=_DEVICE)
+    if isinstance(x, (list, tuple)) and any(torch.is_tensor(e) for e in x):
+        return torch.stack([convert_to_tensor(e) for e in x])
+    array = np.asarray(x)
+    if array.dtype == np.float64:
+        array = array.astype(dtypes.to_numpy_dtype(dtypes.config.floatx()))
+    elif array.dtype == np.int64 and not isinstance(x, (np.ndarray, np.generic)):
+        array = array.astype(np.int32)
+    if array.dtype.name == "bfloat16":
+        return torch.as_tensor(array.astype(np.float32), device=_DEVICE).to(torch.bfloat16)
+    if not array.flags.writeable or not array.flags.c_contiguous:
+        array = np.ascontiguousarray(array).copy()
+    return torch.as_tensor(array, device=_DEVICE)
+
+
+def convert_to_numpy(x):
+    if isinstance(x, BaseVariable):
+        x = x.value
+    if torch.is_tensor(x):
+        x = x.detach()
+        if x.dtype == torch.bfloat16:
+            return x.float().cpu().numpy().astype(dtypes.to_numpy_dtype("bfloat16"))
+        return x.cpu().numpy()
+    return np.asarray(x)
+
+
+def cast(x, dtype):
+    x = convert_to_tensor(x)
+    torch_dtype = to_torch_dtype(dtype)
+    return x if x.dtype == torch_dtype else x.to(torch_dtype)
+
+
+def dtype_of(x):
+    return _ZOO_DTYPES[x.dtype]
+
+
+def shape(x):
+    return tuple(x.shape)
+
+
+def device_name():
+    return _DEVICE

@@ -1,0 +1,1 @@
+"""random ops for the torch backend."""

@@ -1,0 +1,72 @@
+"""How an op is declared: a backend-dispatching function plus a symbolic shape rule.
+
+    @op(shape_rules.elementwise_binary)
+    def add(x1, x2):
+        x1, x2 = promote(x1, x2)
+        return backend.numpy.add(x1, x2)
+
+Called on concrete tensors, the function runs eagerly (or is traced by jax.jit /
+tf.function / torch.compile). Called with any SymbolicTensor among its arguments, the shape
+rule runs instead and returns SymbolicTensor(s) carrying the output shape and dtype. Outside
+a layer's own call, the op also becomes a node of the functional graph (an ``OpLayer``), so
+``zoo.Model(inputs, outputs)`` can contain raw ops between layers.
+"""
+import functools
+
+from zoo.backend.common import global_state
+from zoo.backend.common.symbolic import SymbolicTensor
+
+OPS = {}  # name -> public op function
+
+
+def has_symbolic(args, kwargs=None):
+    for a in args:
+        if isinstance(a, SymbolicTensor):
+            return True
+        if isinstance(a, (list, tuple)) and has_symbolic(a):
+            return True
+        if isinstance(a, dict) and has_symbolic(tuple(a.values())):
+            return True
+    if kwargs:
+        return has_symbolic(tuple(kwargs.values()))
+    return False
+
+
+def in_layer_call():
+    return global_state.get("symbolic_layer_depth", 0) > 0
+
+
+def op(shape_rule):
+    """Declare a public op with its shape rule (see the module docstring)."""
+
+    def decorator(fn):
+        name = fn.__name__
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            if has_symbolic(args, kwargs):
+                if not in_layer_call():
+                    from zoo.layers.op_layer import call_as_layer
+
+                    return call_as_layer(name, args, kwargs)
+                return shape_rule(*args, **kwargs)
+            return fn(*args, **kwargs)
+
+        wrapper.shape_rule = shape_rule
+        wrapper.eager = fn
+        OPS[name] = wrapper
+        return wrapper
+
+    return decorator
+
+
+def promote(*xs):
+    """Convert the arguments to backend tensors of their common dtype (see dtypes.py)."""
+    from zoo import backend
+    from zoo.ops.shape_rules import dtype_of
+
+    kinds = [dtype_of(x) for x in xs]
+    dtype = backend.result_type(*kinds)
+    return tuple(backend.core.cast(x, dtype) if isinstance(k, str) and k != dtype
+                 else backend.core.convert_to_tensor(x, dtype if not isinstance(k, str) else None)
+                 for x, k in zip(xs, kinds))
