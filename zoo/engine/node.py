@@ -1,0 +1,27 @@
+"""Node: one call of a layer on symbolic tensors, the edge list of a functional graph."""
+from zoo.backend.common.symbolic import SymbolicTensor
+
+
+def _flatten(structure):
+    if isinstance(structure, dict):
+        return [x for k in structure for x in _flatten(structure[k])]
+    if isinstance(structure, (list, tuple)):
+        return [x for v in structure for x in _flatten(v)]
+    return [structure]
+
+
+class Node:
+    def __init__(self, layer, args, kwargs, outputs):
+        self.layer = layer
+        self.args = args
+        self.kwargs = kwargs
+        self.outputs = outputs
+        self.input_tensors = [t for t in _flatten((args, kwargs)) if isinstance(t, SymbolicTensor)]
+        self.output_tensors = [t for t in _flatten(outputs) if isinstance(t, SymbolicTensor)]
+        for i, t in enumerate(self.output_tensors):
+            t._history = (self, i)
+        layer._inbound_nodes.append(self)
+
+    @property
+    def parent_nodes(self):
+        return [t._history[0] for t in self.input_tensors if t._history is not None]
