@@ -154,13 +154,73 @@ class HeUniform(VarianceScaling):
         return {"seed": self.seed}
 
 
+class LecunNormal(VarianceScaling):
+    def __init__(self, seed=None):
+        super().__init__(1.0, "fan_in", "truncated_normal", seed)
+
+    def get_config(self):
+        return {"seed": self.seed}
+
+
+class LecunUniform(VarianceScaling):
+    def __init__(self, seed=None):
+        super().__init__(1.0, "fan_in", "uniform", seed)
+
+    def get_config(self):
+        return {"seed": self.seed}
+
+
+class Orthogonal(Initializer):
+    """A (scaled) orthogonal matrix, from the QR decomposition of a normal draw.
+
+    Kernels of rank > 2 are treated as ``(prod(shape[:-1]), shape[-1])`` matrices.
+    """
+
+    def __init__(self, gain=1.0, seed=None):
+        self.gain, self.seed = gain, seed
+
+    def __call__(self, shape, dtype=None):
+        if len(shape) < 2:
+            raise ValueError(f"Orthogonal needs a shape of rank >= 2, got {shape}.")
+        rows, cols = math.prod(shape[:-1]), shape[-1]
+        a = _rng(self.seed).standard_normal((max(rows, cols), min(rows, cols)))
+        q, r = np.linalg.qr(a)
+        q = q * np.sign(np.diag(r))
+        if rows < cols:
+            q = q.T
+        return _as(self.gain * q.reshape(shape), dtype)
+
+    def get_config(self):
+        return {"gain": self.gain, "seed": self.seed}
+
+
+class Identity(Initializer):
+    """``gain`` times the identity matrix (2D shapes only)."""
+
+    def __init__(self, gain=1.0):
+        self.gain = gain
+
+    def __call__(self, shape, dtype=None):
+        if len(shape) != 2:
+            raise ValueError(f"Identity needs a 2D shape, got {shape}.")
+        return _as(self.gain * np.eye(*shape), dtype)
+
+    def get_config(self):
+        return {"gain": self.gain}
+
+
 ALL = {c.__name__: c for c in (Zeros, Ones, Constant, RandomNormal, TruncatedNormal,
                                RandomUniform, VarianceScaling, GlorotUniform, GlorotNormal,
-                               HeNormal, HeUniform)}
+                               HeNormal, HeUniform, LecunNormal, LecunUniform, Orthogonal,
+                               Identity)}
 _SNAKE = {"zeros": Zeros, "ones": Ones, "constant": Constant, "random_normal": RandomNormal,
           "truncated_normal": TruncatedNormal, "random_uniform": RandomUniform,
           "glorot_uniform": GlorotUniform, "glorot_normal": GlorotNormal,
-          "he_normal": HeNormal, "he_uniform": HeUniform}
+          "he_normal": HeNormal, "he_uniform": HeUniform, "lecun_normal": LecunNormal,
+          "lecun_uniform": LecunUniform, "orthogonal": Orthogonal, "identity": Identity,
+          "variance_scaling": VarianceScaling,
+          # Keras' short aliases
+          "uniform": RandomUniform, "normal": RandomNormal, "zero": Zeros, "one": Ones}
 
 
 def get(identifier):
@@ -173,7 +233,11 @@ def get(identifier):
             raise ValueError(f"Unknown initializer {identifier!r}. Known: {', '.join(_SNAKE)}.")
         return cls()
     if isinstance(identifier, dict):
-        return ALL[identifier["class_name"]].from_config(identifier.get("config", {}))
+        cls = ALL.get(identifier.get("class_name"))
+        if cls is None:
+            raise ValueError(f"Unknown initializer config {identifier!r}. Known classes: "
+                             f"{', '.join(ALL)}.")
+        return cls.from_config(identifier.get("config", {}))
     if callable(identifier):
         return identifier
     raise ValueError(f"Cannot interpret {identifier!r} as an initializer.")

@@ -1,1 +1,238 @@
-"""nn ops for the numpy backend."""
+"""nn ops for the numpy backend (inputs already converted and promoted by zoo.ops.nn)."""
+import itertools
+import math
+
+import numpy as np
+
+from zoo.backend.common import config, dtypes
+from zoo.backend.numpy.math import erf
+
+
+def _cast_like(y, x):
+    return np.asarray(y).astype(x.dtype, copy=False)
+
+
+def relu(x):
+    return np.maximum(x, 0).astype(x.dtype)
+
+
+def relu6(x):
+    return np.clip(x, 0, 6).astype(x.dtype)
+
+
+def sigmoid(x):
+    y = x.astype(np.float64) if x.dtype != np.float64 else x
+    return _cast_like(0.5 * (np.tanh(0.5 * y) + 1.0), x)
+
+
+def softplus(x):
+    y = x.astype(np.float64)
+    return _cast_like(np.logaddexp(0.0, y), x)
+
+
+def softsign(x):
+    return _cast_like(x / (1 + np.abs(x)), x)
+
+
+def silu(x):
+    return _cast_like(x * sigmoid(x), x)
+
+
+def gelu(x, approximate):
+    y = x.astype(np.float64)
+    if approximate:
+        out = 0.5 * y * (1 + np.tanh(math.sqrt(2 / math.pi) * (y + 0.044715 * y ** 3)))
+    else:
+        out = 0.5 * y * (1 + erf(y / math.sqrt(2)))
+    return _cast_like(out, x)
+
+
+def elu(x, alpha):
+    y = x.astype(np.float64)
+    return _cast_like(np.where(y > 0, y, alpha * np.expm1(np.minimum(y, 0))), x)
+
+
+def selu(x):
+    alpha, scale = 1.6732632423543772, 1.0507009873554805
+    return _cast_like(scale * elu(x.astype(np.float64), alpha), x)
+
+
+def leaky_relu(x, negative_slope):
+    return _cast_like(np.where(x >= 0, x, negative_slope * x), x)
+
+
+def hard_sigmoid(x):
+    return _cast_like(np.clip(x.astype(np.float64) + 3, 0, 6) / 6, x)
+
+
+def hard_silu(x):
+    return _cast_like(x.astype(np.float64) * hard_sigmoid(x.astype(np.float64)), x)
+
+
+def log_sigmoid(x):
+    return _cast_like(-np.logaddexp(0.0, -x.astype(np.float64)), x)
+
+
+def softmax(x, axis):
+    shifted = x - np.max(x, axis=axis, keepdims=True)
+    e = np.exp(shifted)
+    return _cast_like(e / np.sum(e, axis=axis, keepdims=True), x)
+
+
+def log_softmax(x, axis):
+    shifted = x - np.max(x, axis=axis, keepdims=True)
+    return _cast_like(shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True)), x)
+
+
+def layer_norm(x, gamma, beta, axes, epsilon):
+    mean = np.mean(x, axis=axes, keepdims=True)
+    var = np.mean(np.square(x - mean), axis=axes, keepdims=True)
+    out = (x - mean) / np.sqrt(var + np.asarray(epsilon, x.dtype))
+    if gamma is not None:
+        out = out * gamma
+    if beta is not None:
+        out = out + beta
+    return _cast_like(out, x)
+
+
+def moments(x, axes, keepdims):
+    mean = np.mean(x, axis=axes, keepdims=True)
+    var = np.mean(np.square(x - mean), axis=axes, keepdims=keepdims)
+    if not keepdims:
+        mean = np.squeeze(mean, axis=axes)
+    return _cast_like(mean, x), _cast_like(var, x)
+
+
+def one_hot(x, num_classes, axis, dtype):
+    classes = np.arange(num_classes).reshape((-1,) + (1,) * (x.ndim - axis))
+    expanded = np.expand_dims(x, axis)
+    return (expanded == classes).astype(dtypes.to_numpy_dtype(dtype))
+
+
+# -- convolution and pooling ----------------------------------------------------------------
+
+def same_padding(size, k, stride, dilation):
+    """TF "same" padding: (before, after) for one spatial dim."""
+    total = max((-(-size // stride) - 1) * stride + (k - 1) * dilation + 1 - size, 0)
+    return total // 2, total - total // 2
+
+
+def _to_channels_last(x, data_format):
+    return x if data_format == "channels_last" else np.moveaxis(x, 1, -1)
+
+
+def _from_channels_last(x, data_format):
+    return x if data_format == "channels_last" else np.moveaxis(x, -1, 1)
+
+
+def _pad_spatial(x, window, strides, dilation, padding, value):
+    """Pad the spatial dims of a channels-last array for "same" padding."""
+    if padding == "valid":
+        return x
+    pads = [(0, 0)] + [same_padding(s, k, st, d) for s, k, st, d in
+                       zip(x.shape[1:-1], window, strides, dilation)] + [(0, 0)]
+    return np.pad(x, pads, constant_values=value)
+
+
+def _windows(x, window, strides, dilation):
+    """Yield (offset, strided view) for each position in the window (channels-last x)."""
+    out = [(s - (k - 1) * d - 1) // st + 1 for s, k, st, d in
+           zip(x.shape[1:-1], window, strides, dilation)]
+    for offset in itertools.product(*[range(k) for k in window]):
+        index = tuple(slice(o * d, o * d + (n - 1) * st + 1, st)
+                      for o, d, n, st in zip(offset, dilation, out, strides))
+        yield offset, x[(slice(None),) + index]
+
+
+def conv(inputs, kernel, strides, padding, data_format, dilation_rate):
+    x = _to_channels_last(inputs, data_format)
+    window = kernel.shape[:-2]
+    cin_g, cout = kernel.shape[-2:]
+    groups = x.shape[-1] // cin_g
+    x = _pad_spatial(x, window, strides, dilation_rate, padding, 0)
+    out = None
+    for offset, view in _windows(x, window, strides, dilation_rate):
+        view = view.reshape(view.shape[:-1] + (groups, cin_g))
+        k = kernel[offset].reshape(cin_g, groups, cout // groups)
+        term = np.einsum("...gc,cgo->...go", view, k)
+        out = term if out is None else out + term
+    out = out.reshape(out.shape[:-2] + (cout,))
+    return _from_channels_last(_cast_like(out, inputs), data_format)
+
+
+def max_pool(inputs, pool_size, strides, padding, data_format):
+    x = _to_channels_last(inputs, data_format)
+    ones = (1,) * len(pool_size)
+    x = _pad_spatial(x, pool_size, strides, ones, padding, -np.inf)
+    out = None
+    for _, view in _windows(x, pool_size, strides, ones):
+        out = view if out is None else np.maximum(out, view)
+    return _from_channels_last(_cast_like(out, inputs), data_format)
+
+
+def average_pool(inputs, pool_size, strides, padding, data_format):
+    x = _to_channels_last(inputs, data_format)
+    ones = (1,) * len(pool_size)
+    count = _pad_spatial(np.ones((1,) + x.shape[1:-1] + (1,), x.dtype), pool_size, strides,
+                         ones, padding, 0)
+    x = _pad_spatial(x, pool_size, strides, ones, padding, 0)
+    total = sum(view for _, view in _windows(x, pool_size, strides, ones))
+    n = sum(view for _, view in _windows(count, pool_size, strides, ones))
+    return _from_channels_last(_cast_like(total / n, inputs), data_format)
+
+
+# -- attention ------------------------------------------------------------------------------
+
+def _large_negative(dtype):
+    return -0.7 * float(np.finfo(dtypes.to_numpy_dtype(dtype)).max)
+
+
+def dot_product_attention(query, key, value, bias, mask, is_causal, scale, fused=True):
+    heads, kv_heads = query.shape[2], key.shape[2]
+    if heads != kv_heads:
+        key = np.repeat(key, heads // kv_heads, axis=2)
+        value = np.repeat(value, heads // kv_heads, axis=2)
+    compute = np.float32 if query.dtype.name in ("float16", "bfloat16") else query.dtype
+    logits = np.einsum("btnh,bsnh->bnts", query.astype(compute), key.astype(compute)) * scale
+    if bias is not None:
+        logits = logits + bias.astype(compute)
+    q_len, kv_len = query.shape[1], key.shape[1]
+    if is_causal:
+        causal = np.tril(np.ones((q_len, kv_len), bool), kv_len - q_len)
+        mask = causal if mask is None else np.logical_and(mask, causal)
+    if mask is not None:
+        logits = np.where(mask, logits, _large_negative(query.dtype))
+    probs = softmax(logits, -1)
+    out = np.einsum("bnts,bsnh->btnh", probs, value.astype(compute))
+    return out.astype(query.dtype)
+
+
+# -- loss primitives ------------------------------------------------------------------------
+
+def _clip_probs(output):
+    eps = config.epsilon()
+    return np.clip(output, eps, 1 - eps)
+
+
+def binary_crossentropy(target, output, from_logits):
+    if from_logits:
+        out = np.maximum(output, 0) - output * target + np.log1p(np.exp(-np.abs(output)))
+    else:
+        p = _clip_probs(output)
+        out = -(target * np.log(p) + (1 - target) * np.log(1 - p))
+    return _cast_like(out, output)
+
+
+def categorical_crossentropy(target, output, from_logits, axis):
+    if from_logits:
+        log_p = log_softmax(output, axis)
+    else:
+        log_p = np.log(_clip_probs(output / np.sum(output, axis=axis, keepdims=True)))
+    return _cast_like(-np.sum(target * log_p, axis=axis), output)
+
+
+def sparse_categorical_crossentropy(target, output, from_logits, axis):
+    if target.ndim == output.ndim:
+        target = np.squeeze(target, axis)
+    target = one_hot(target, output.shape[axis], axis, output.dtype.name)
+    return categorical_crossentropy(target, output, from_logits, axis)

@@ -25,10 +25,21 @@ class Variable(BaseVariable):
     def _cast(self, tensor, dtype):
         return cast(tensor, dtype)
 
+    # tf.GradientTape and tf.function see the underlying tf.Variable: a zoo Variable acts as
+    # a resource variable (TF checks this marker, then differentiates through `handle`).
+    _should_act_as_resource_variable = True
+
     @property
-    def value(self):
-        value = super().value
-        return value
+    def handle(self):
+        return self._value.handle
+
+    @property
+    def _unique_id(self):
+        return self._value._unique_id
+
+    @property
+    def tf_variable(self):
+        return self._value
 
     # tf.convert_to_tensor(variable) and tf ops on a Variable read its current value.
     def _dense_var_to_tensor(self, dtype=None, name=None, as_ref=False):

@@ -9,8 +9,7 @@ class Dense(Layer):
                  kernel_initializer="glorot_uniform", bias_initializer="zeros", **kwargs):
         super().__init__(**kwargs)
         self.units = int(units)
-        self.activation_name = activations.serialize(activation) if not callable(activation) \
-            or isinstance(activation, str) else activations.serialize(activation)
+        self._activation_id = activation
         self.activation = activations.get(activation)
         self.use_bias = use_bias
         self.kernel_initializer = initializers.get(kernel_initializer)
@@ -27,10 +26,11 @@ class Dense(Layer):
         self.built = True
 
     def call(self, inputs):
-        if inputs.shape[-1] != self.kernel.shape[0]:
+        kernel = self.kernel
+        if inputs.shape[-1] != kernel.shape[0]:
             raise ValueError(f"Dense layer '{self.name}' expects inputs whose last dimension is "
-                             f"{self.kernel.shape[0]}, got shape {tuple(inputs.shape)}.")
-        x = ops.matmul(inputs, self.kernel.value)
+                             f"{kernel.shape[0]}, got shape {tuple(inputs.shape)}.")
+        x = ops.matmul(inputs, kernel.value)
         if self.use_bias:
             x = ops.add(x, self.bias.value)
         if self.activation is not None:
@@ -38,7 +38,8 @@ class Dense(Layer):
         return x
 
     def get_config(self):
-        return {**super().get_config(), "units": self.units, "activation": self.activation_name,
+        return {**super().get_config(), "units": self.units,
+                "activation": activations.serialize(self._activation_id),
                 "use_bias": self.use_bias,
                 "kernel_initializer": initializers.serialize(self.kernel_initializer),
                 "bias_initializer": initializers.serialize(self.bias_initializer)}

@@ -1,0 +1,316 @@
+"""The ``.weights.h5`` format: one HDF5 dataset per variable, at the variable's path.
+
+Layout of a file written by ``model.save_weights("x.weights.h5")``::
+
+    /                       attrs: format="zoo.weights", format_version=1,
+                                   zoo_version, backend (the one that wrote it)
+    /dense/kernel           float32 dataset of shape (4, 3)
+    /dense/bias             ...
+    /encoder/layer_0/...    HDF5 groups follow the '/' in the variable path
+
+bfloat16 has no HDF5 type: such a variable is stored as its uint16 bit pattern with the
+dataset attribute ``dtype="bfloat16"``. Every other dtype is stored natively.
+
+Saving is atomic: the file is written under a temporary name in the target directory,
+fsynced, then renamed over the target; if anything fails, the temporary file is removed
+and an existing file at the target is left untouched.
+
+Loading checks first (metadata only: names and shapes), then assigns: if any variable is
+missing, unexpected or of the wrong shape, a ValueError lists every mismatch and no
+variable is changed. Arrays are then read one dataset at a time, so at most one tensor is
+held in host memory beyond the model's own variables.
+"""
+import contextlib
+import os
+import secrets
+
+import numpy as np
+
+FORMAT = "zoo.weights"
+FORMAT_VERSION = 1
+SUFFIX = ".weights.h5"
+BFLOAT16_ATTR = "bfloat16"
+
+
+# -- atomic file writes -------------------------------------------------------------------
+
+@contextlib.contextmanager
+def atomic_write(filepath):
+    """Yield a temporary path next to ``filepath``; on success it replaces ``filepath``.
+
+    The temporary file lives in the target's directory (so the final ``os.replace`` is a
+    rename on one filesystem), is fsynced before the rename, and is deleted on any failure.
+    """
+    filepath = os.path.abspath(os.fspath(filepath))
+    directory, base = os.path.split(filepath)
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(f"Cannot save to {filepath!r}: directory {directory!r} "
+                                f"does not exist.")
+    if os.path.isdir(filepath):
+        raise IsADirectoryError(f"Cannot save to {filepath!r}: it is a directory.")
+    while True:
+        tmp = os.path.join(directory, f".{base}.{secrets.token_hex(6)}.tmp")
+        try:
+            fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)  # umask applies
+        except FileExistsError:
+            continue
+        os.close(fd)
+        break
+    try:
+        yield tmp
+        _fsync_path(tmp)
+        os.replace(tmp, filepath)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    _fsync_directory(directory)
+
+
+def _fsync_path(path):
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_directory(directory):
+    """Make the rename durable (best effort: not every platform can open a directory)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+# -- helpers ------------------------------------------------------------------------------
+
+def _h5py():
+    import h5py
+
+    return h5py
+
+
+def _check_suffix(filepath, action):
+    if not filepath.endswith(SUFFIX):
+        raise ValueError(
+            f"Cannot {action} weights file {filepath!r}: the file name must end with "
+            f"'{SUFFIX}' (e.g. 'model{SUFFIX}'). To save a whole model, use model.save('x.zoo')."
+        )
+
+
+def _model_description(model):
+    return f"model {getattr(model, 'name', '?')!r} ({type(model).__name__})"
+
+
+def _variable_paths(model):
+    if hasattr(model, "variable_paths"):
+        return model.variable_paths()
+    return {v.path: v for v in model.variables}
+
+
+def _to_storable(array):
+    """numpy array -> (array HDF5 can store, dtype attribute or None)."""
+    array = np.asarray(array)
+    if array.dtype.name == "bfloat16":
+        return array.view(np.uint16), BFLOAT16_ATTR
+    return array, None
+
+
+def _from_stored(array, dtype_attr):
+    if dtype_attr == BFLOAT16_ATTR:
+        import ml_dtypes
+
+        return np.asarray(array).view(ml_dtypes.bfloat16)
+    return array
+
+
+def _attr_str(value):
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if isinstance(value, np.ndarray) and value.shape == ():
+        return _attr_str(value.item())
+    return value
+
+
+# -- save ---------------------------------------------------------------------------------
+
+def write_weights_file(model, path):
+    """Write ``model``'s variables into a new HDF5 file at ``path`` (not atomic by itself)."""
+    import zoo
+
+    h5py = _h5py()
+    paths = _variable_paths(model)
+    if not paths and not getattr(model, "built", True):
+        raise ValueError(
+            f"Cannot save the weights of {_model_description(model)}: it is not built yet "
+            f"(it has no variables). Call it on data or call model.build(input_shape) first."
+        )
+    with h5py.File(path, "w", track_order=True) as f:
+        f.attrs["format"] = FORMAT
+        f.attrs["format_version"] = FORMAT_VERSION
+        f.attrs["zoo_version"] = zoo.__version__
+        f.attrs["backend"] = zoo.config.backend()
+        for var_path, variable in paths.items():
+            data, dtype_attr = _to_storable(variable.numpy())
+            try:
+                dataset = f.create_dataset(var_path, data=data)
+            except ValueError as error:  # e.g. a name used both as a group and a dataset
+                raise ValueError(
+                    f"Cannot store variable {var_path!r} of {_model_description(model)}: "
+                    f"{error}"
+                ) from error
+            if dtype_attr is not None:
+                dataset.attrs["dtype"] = dtype_attr
+            del data
+
+
+def save_weights(model, filepath):
+    """Save every variable of ``model`` to ``filepath`` (must end with ``.weights.h5``)."""
+    filepath = os.fspath(filepath)
+    _check_suffix(filepath, "save")
+    with atomic_write(filepath) as tmp:
+        write_weights_file(model, tmp)
+
+
+# -- load ---------------------------------------------------------------------------------
+
+def _not_readable(display, reason):
+    return ValueError(f"{display!r} is not a readable zoo weights file ({reason}).")
+
+
+@contextlib.contextmanager
+def _open_weights(path, display):
+    h5py = _h5py()
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"Weights file {display!r} does not exist.")
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"Weights file {display!r} is a directory.")
+    try:
+        f = h5py.File(path, "r")
+    except (OSError, ValueError, RuntimeError) as error:
+        raise _not_readable(display, f"{type(error).__name__}: {error}") from None
+    try:
+        fmt = _attr_str(f.attrs.get("format"))
+        if fmt != FORMAT:
+            raise _not_readable(display, f"it is an HDF5 file without the attribute "
+                                         f"format={FORMAT!r}")
+        version = f.attrs.get("format_version")
+        try:
+            version = int(version)
+        except (TypeError, ValueError):
+            raise _not_readable(display, f"bad format_version {version!r}") from None
+        if version > FORMAT_VERSION:
+            raise ValueError(
+                f"{display!r} uses zoo weights format version {version}, newer than this "
+                f"zoo supports ({FORMAT_VERSION}); it was written by zoo "
+                f"{_attr_str(f.attrs.get('zoo_version'))}. Upgrade zoo to load it."
+            )
+        yield f
+    finally:
+        f.close()
+
+
+def _file_entries(f, display):
+    """{path: (shape, dtype_attr)} for every dataset, from metadata only."""
+    h5py = _h5py()
+    entries = {}
+
+    def visit(name, obj):
+        if isinstance(obj, h5py.Dataset):
+            entries[name] = (tuple(int(d) for d in obj.shape), _attr_str(obj.attrs.get("dtype")),
+                             obj.dtype)
+
+    try:
+        f.visititems(visit)
+    except (OSError, RuntimeError, KeyError) as error:
+        raise _not_readable(display, f"{type(error).__name__}: {error}") from None
+    return entries
+
+
+def _format_list(items):
+    return "\n".join(f"    {item}" for item in items)
+
+
+def check_compatible(model, file_entries, display):
+    """Raise a ValueError listing every path/shape mismatch between model and file."""
+    variables = _variable_paths(model)
+    missing = [p for p in variables if p not in file_entries]
+    unexpected = [p for p in file_entries if p not in variables]
+    shapes = [
+        f"{p}: model has shape {tuple(v.shape)}, file has shape {file_entries[p][0]}"
+        for p, v in variables.items()
+        if p in file_entries and tuple(v.shape) != file_entries[p][0]
+    ]
+    bad_dtypes = [
+        f"{p}: stored as {file_entries[p][2]}, which is not a numeric dtype"
+        for p in variables if p in file_entries and file_entries[p][2].kind not in "biuf"
+    ]
+    if not (missing or unexpected or shapes or bad_dtypes):
+        return variables
+    count = len(missing) + len(unexpected) + len(shapes) + len(bad_dtypes)
+    lines = [f"Cannot load weights from {display!r} into {_model_description(model)}: "
+             f"{count} mismatch{'es' if count != 1 else ''}; no variable was changed."]
+    if missing:
+        lines.append(f"  missing in file ({len(missing)}; the model has them, the file does not):")
+        lines.append(_format_list(missing))
+    if unexpected:
+        lines.append(f"  unexpected in file ({len(unexpected)}; the file has them, "
+                     f"the model does not):")
+        lines.append(_format_list(unexpected))
+    if shapes:
+        lines.append(f"  shape mismatches ({len(shapes)}):")
+        lines.append(_format_list(shapes))
+    if bad_dtypes:
+        lines.append(f"  unreadable dtypes ({len(bad_dtypes)}):")
+        lines.append(_format_list(bad_dtypes))
+    if not variables and not getattr(model, "built", True):
+        lines.append("  The model is not built (it has no variables yet): call it on data or "
+                     "call model.build(input_shape) before loading weights.")
+    raise ValueError("\n".join(lines))
+
+
+def load_weights_file(model, path, display=None):
+    """Load an HDF5 weights file at ``path`` into ``model``; errors name ``display``."""
+    from zoo.backend.common import dtypes
+
+    display = display or path
+    with _open_weights(path, display) as f:
+        entries = _file_entries(f, display)
+        variables = check_compatible(model, entries, display)
+        for var_path, variable in variables.items():  # one tensor in flight at a time
+            target = dtypes.to_numpy_dtype(variable.dtype)
+            dtype_attr = entries[var_path][1]
+            try:
+                dataset = f[var_path]
+                if dtype_attr is None and dataset.dtype != target and target.kind in "biuf" \
+                        and target.name != "bfloat16":
+                    array = dataset.astype(target)[()]  # convert while reading: one copy
+                else:
+                    array = dataset[()]
+            except (OSError, RuntimeError, KeyError, ValueError, TypeError) as error:
+                raise _not_readable(
+                    display, f"reading {var_path!r} failed with {type(error).__name__}: {error}"
+                ) from None
+            array = np.asarray(_from_stored(array, dtype_attr))
+            if array.dtype != target:
+                array = array.astype(target)
+            variable.assign(array)
+            del array
+
+
+def load_weights(model, filepath):
+    """Load ``filepath`` (a ``.weights.h5`` file, or a ``.zoo`` model file) into ``model``."""
+    filepath = os.fspath(filepath)
+    if filepath.endswith(".zoo"):
+        from zoo.saving import model_file
+
+        return model_file.load_weights_from_archive(model, filepath)
+    _check_suffix(filepath, "load")
+    load_weights_file(model, filepath)
