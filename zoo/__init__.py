@@ -4,6 +4,7 @@ __version__ = "0.1.0"
 from zoo import backend  # noqa: F401  (selects the framework once, from ZOO_BACKEND)
 from zoo import config  # noqa: F401
 from zoo import ops  # noqa: F401
+from zoo import random  # noqa: F401
 from zoo import layers  # noqa: F401
 from zoo import saving  # noqa: F401
 from zoo.engine import Functional, Model, Sequential  # noqa: F401

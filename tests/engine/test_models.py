@@ -111,7 +111,8 @@ def test_summary_lists_layers_and_parameter_counts():
 
 def test_trainable_flag_moves_variables():
     model = functional()
-    model.layers[0].trainable = False
+    assert isinstance(model.layers[0], zoo.layers.InputLayer)  # Keras: inputs come first
+    model.layers[1].trainable = False
     assert [v.path for v in model.non_trainable_variables] == ["hidden/kernel", "hidden/bias"]
     assert len(model.trainable_variables) == 2
 

@@ -52,8 +52,7 @@ class Functional(Model):
             names = [n.layer.name for n in self._nodes if id(n.layer) in missing]
             raise ValueError(f"The outputs depend on inputs {names} that are not in `inputs`.")
         for node in self._nodes:
-            if not isinstance(node.layer, InputLayer):
-                self._track_layer(node.layer)
+            self._track_layer(node.layer)
         self.built = True
         self._assign_variable_paths()
 
@@ -108,9 +107,6 @@ class Functional(Model):
     # -- config -------------------------------------------------------------------------
     def get_config(self):
         names = {id(layer): key for key, layer in self._layers.items()}
-        for node in self._nodes:
-            if isinstance(node.layer, InputLayer):
-                names[id(node.layer)] = node.layer.name
         node_index = {}
         refs = {}
         nodes_config = []

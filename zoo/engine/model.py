@@ -14,7 +14,9 @@ class Model(Layer):
             from zoo.engine.functional import Functional
 
             return Functional.__new__(Functional)
-        return super().__new__(cls)
+        instance = super().__new__(cls)
+        instance.__dict__["_init_arguments"] = (args, kwargs)
+        return instance
 
     def __init__(self, *args, **kwargs):
         if type(self).__name__ == "Functional" or not (args or "inputs" in kwargs):
@@ -43,6 +45,8 @@ class Model(Layer):
 
     def build(self, input_shape=None):
         """Build a subclassed model by calling it once on symbolic inputs of ``input_shape``."""
+        if input_shape is not None and getattr(self, "_build_input_shape", None) is None:
+            self._build_input_shape = input_shape  # recorded so model files can rebuild it
         if self.built or input_shape is None or type(self).call is Model.call:
             self.built = True
             return
@@ -87,10 +91,34 @@ class Model(Layer):
         model_file.save_model(self, filepath)
 
     def get_config(self):
-        base = {"name": self.name, "trainable": self.trainable}
-        if type(self).get_config is not Model.get_config:
-            return base
-        return base
+        """For a subclassed model: its constructor arguments, when they are plain data.
+
+        A subclass whose ``__init__`` takes anything else (layers, functions) overrides
+        ``get_config``/``from_config`` itself.
+        """
+        import inspect
+        import json
+
+        config = {"name": self.name, "trainable": self.trainable}
+        args, kwargs = self.__dict__.get("_init_arguments", ((), {}))
+        try:
+            bound = inspect.signature(type(self).__init__).bind(self, *args, **kwargs)
+        except TypeError:
+            return config
+        for key, value in list(bound.arguments.items())[1:]:
+            param = inspect.signature(type(self).__init__).parameters[key]
+            if param.kind == param.VAR_KEYWORD:
+                config.update(value)
+            elif param.kind != param.VAR_POSITIONAL:
+                config[key] = value
+        try:
+            json.dumps(config)
+        except TypeError as error:
+            raise NotImplementedError(
+                f"{type(self).__name__}.get_config: constructor arguments are not plain data "
+                f"({error}); override get_config() and from_config()."
+            ) from None
+        return config
 
     @classmethod
     def from_config(cls, config, custom_objects=None, safe_mode=True):

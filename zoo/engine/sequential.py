@@ -42,6 +42,7 @@ class Sequential(Model):
     def build(self, input_shape=None):
         if input_shape is None:
             return
+        self._build_input_shape = tuple(input_shape)
         dtype = self._input_spec[1] if self._input_spec else self.compute_dtype
         x = SymbolicTensor(tuple(input_shape), dtype)
         for layer in self._stack:

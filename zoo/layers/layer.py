@@ -10,6 +10,8 @@ On torch a layer is a ``torch.nn.Module`` (see ``zoo/backend/torch/layer.py``).
 import inspect
 import re
 
+import numpy as np
+
 from zoo import backend
 from zoo.backend.common import global_state
 from zoo.backend.common.autocast import AutocastScope
@@ -19,12 +21,16 @@ from zoo.backend.common.variables import Variable as BaseVariable
 from zoo.layers import dtype_policy as policies
 from zoo.layers import initializers
 from zoo.ops.operation import has_symbolic
+from zoo.random.seed_generator import SeedGenerator
 from zoo.saving import serialization
+
+
+_FLOATS = ("float16", "bfloat16", "float32", "float64")
 
 
 def snake_case(name):
     name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 def map_structure(fn, structure):
@@ -92,6 +98,8 @@ class Layer(backend.BackendLayer):
                     self._track_layer(item)
                 elif isinstance(item, BaseVariable):
                     self._track_variable(item)
+                elif isinstance(item, SeedGenerator):
+                    self._track_variable(item.state, rename_on_conflict=True)
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name):
@@ -116,10 +124,16 @@ class Layer(backend.BackendLayer):
         self._layers[key] = layer
         self._track_sublayer(key, layer)
 
-    def _track_variable(self, variable):
+    def _track_variable(self, variable, rename_on_conflict=False):
         if any(v is variable for v in self._own_variables):
             return
-        if any(v.name == variable.name for v in self._own_variables):
+        taken = {v.name for v in self._own_variables}
+        if rename_on_conflict and variable.name in taken:
+            base, i = variable.name, 1
+            while f"{base}_{i}" in taken:
+                i += 1
+            variable.name = f"{base}_{i}"
+        if variable.name in taken:
             raise ValueError(
                 f"Layer {self.name!r} already has a variable named {variable.name!r}."
             )
@@ -297,7 +311,6 @@ class Layer(backend.BackendLayer):
             return self._symbolic_call(args, kwargs)
         self._call_signature()
         if not self.built:
-            self._check_input_ok(args)
             self._build_from_call(args, kwargs)
         policy = self.dtype_policy
         if self.autocast and args:
@@ -328,20 +341,19 @@ class Layer(backend.BackendLayer):
         core = backend.core
         if core.is_tensor(inputs):  # the common case, kept cheap
             current = core.dtype_of(inputs)
-            if current != dtype and current in ("float16", "bfloat16", "float32", "float64"):
+            if current != dtype and current in _FLOATS:
                 return core.cast(inputs, dtype)
             return inputs
 
         def cast(x):
-            if backend.core.is_tensor(x) and backend.core.dtype_of(x) in (
-                    "float16", "bfloat16", "float32", "float64"):
-                return backend.core.cast(x, dtype)
+            if core.is_tensor(x):
+                if core.dtype_of(x) in _FLOATS and core.dtype_of(x) != dtype:
+                    return core.cast(x, dtype)
+            elif isinstance(x, np.ndarray) and x.dtype.name in _FLOATS:
+                return core.convert_to_tensor(x, dtype)
             return x
 
         return map_structure(cast, inputs)
-
-    def _check_input_ok(self, args):
-        pass
 
     def _symbolic_call(self, args, kwargs):
         from zoo.engine.node import Node

@@ -227,7 +227,7 @@ def _spatial(shape, data_format):
 
 
 def _out_size(size, k, stride, dilation, padding):
-    if size is None:
+    if size is None or (k is None and padding == "valid"):
         return None
     if padding == "same":
         return -(-size // stride)
@@ -250,12 +250,13 @@ def _conv_rule(inputs, kernel, strides=1, padding="valid", data_format="channels
     padding = _check_format(padding, data_format)
     strides, dilation = _tuple(strides, n, "strides"), _tuple(dilation_rate, n, "dilation_rate")
     channels = x[-1] if data_format == "channels_last" else x[1]
-    if channels is not None and channels % k[-2]:
+    if channels is not None and k[-2] is not None and channels % k[-2]:
         raise ValueError(f"conv: {channels} input channels is not a multiple of the kernel's "
                          f"{k[-2]} (in_channels // groups).")
     spatial = [_out_size(s, ks, st, d, padding)
                for s, ks, st, d in zip(_spatial(x, data_format), k[:-2], strides, dilation)]
-    return rules.symbolic(_assemble(x[0], k[-1], spatial, data_format), _float_dtype(inputs, kernel))
+    out = _assemble(x[0], k[-1], spatial, data_format)
+    return rules.symbolic(out, _float_dtype(inputs, kernel))
 
 
 @op(_conv_rule)

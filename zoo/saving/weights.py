@@ -152,7 +152,8 @@ def write_weights_file(model, path):
             f"Cannot save the weights of {_model_description(model)}: it is not built yet "
             f"(it has no variables). Call it on data or call model.build(input_shape) first."
         )
-    with h5py.File(path, "w", track_order=True) as f:
+    # No HDF5 file lock: the file is private until the atomic rename publishes it.
+    with h5py.File(path, "w", track_order=True, locking=False) as f:
         f.attrs["format"] = FORMAT
         f.attrs["format_version"] = FORMAT_VERSION
         f.attrs["zoo_version"] = zoo.__version__
@@ -193,15 +194,21 @@ def _open_weights(path, display):
     if os.path.isdir(path):
         raise IsADirectoryError(f"Weights file {display!r} is a directory.")
     try:
-        f = h5py.File(path, "r")
+        # No HDF5 file lock: files are published by an atomic rename, so a reader never
+        # sees a partial file, and locks fail on some network and read-only filesystems.
+        f = h5py.File(path, "r", locking=False)
     except (OSError, ValueError, RuntimeError) as error:
         raise _not_readable(display, f"{type(error).__name__}: {error}") from None
     try:
-        fmt = _attr_str(f.attrs.get("format"))
+        try:
+            fmt = _attr_str(f.attrs.get("format"))
+            version = f.attrs.get("format_version")
+            written_by = _attr_str(f.attrs.get("zoo_version"))
+        except (OSError, RuntimeError, KeyError, TypeError) as error:
+            raise _not_readable(display, f"{type(error).__name__}: {error}") from None
         if fmt != FORMAT:
             raise _not_readable(display, f"it is an HDF5 file without the attribute "
                                          f"format={FORMAT!r}")
-        version = f.attrs.get("format_version")
         try:
             version = int(version)
         except (TypeError, ValueError):
@@ -210,7 +217,7 @@ def _open_weights(path, display):
             raise ValueError(
                 f"{display!r} uses zoo weights format version {version}, newer than this "
                 f"zoo supports ({FORMAT_VERSION}); it was written by zoo "
-                f"{_attr_str(f.attrs.get('zoo_version'))}. Upgrade zoo to load it."
+                f"{written_by}. Upgrade zoo to load it."
             )
         yield f
     finally:
@@ -218,7 +225,7 @@ def _open_weights(path, display):
 
 
 def _file_entries(f, display):
-    """{path: (shape, dtype_attr)} for every dataset, from metadata only."""
+    """{path: (shape, dtype attribute or None, stored dtype)} per dataset; metadata only."""
     h5py = _h5py()
     entries = {}
 

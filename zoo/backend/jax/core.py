@@ -74,3 +74,63 @@ def shape(x):
 
 def device_name():
     return jax.devices()[0].platform
+
+
+# -- control flow (called by zoo.ops.control_flow) -----------------------------------------
+# (ops.slice / ops.slice_update are dynamic_slice / dynamic_update_slice here, so that the
+# builtin `slice` stays usable in this module.)
+
+def cond(pred, true_fn, false_fn):
+    if not isinstance(pred, jax.core.Tracer):
+        return true_fn() if bool(pred) else false_fn()
+    return jax.lax.cond(jnp.reshape(pred, ()), true_fn, false_fn)
+
+
+def while_loop(cond, body, loop_vars, maximum_iterations=None):
+    if maximum_iterations is None:
+        return jax.lax.while_loop(lambda v: cond(*v), lambda v: tuple(body(*v)), loop_vars)
+
+    def counted_cond(state):
+        i, v = state
+        return jnp.logical_and(i < maximum_iterations, cond(*v))
+
+    def counted_body(state):
+        i, v = state
+        return i + 1, tuple(body(*v))
+
+    return jax.lax.while_loop(counted_cond, counted_body, (jnp.int32(0), loop_vars))[1]
+
+
+def fori_loop(lower, upper, body_fun, init_val):
+    return jax.lax.fori_loop(lower, upper, body_fun, init_val)
+
+
+def scan(f, init, xs, length, reverse, unroll):
+    def step(carry, x):
+        new_carry, y = f(carry, x if x is not None else [])
+        return new_carry, y
+
+    return jax.lax.scan(step, init, xs if xs else None, length=length, reverse=reverse,
+                        unroll=unroll)
+
+
+def switch(index, branches, *operands):
+    return jax.lax.switch(index, branches, *operands)
+
+
+def _start_list(starts, n):
+    if not isinstance(starts, (list, tuple)):
+        starts = [starts[i] for i in range(n)]
+    return [jnp.asarray(s, "int32") for s in starts]
+
+
+def dynamic_slice(inputs, start_indices, shape):
+    return jax.lax.dynamic_slice(inputs, _start_list(start_indices, inputs.ndim), shape)
+
+
+def dynamic_update_slice(inputs, start_indices, updates):
+    return jax.lax.dynamic_update_slice(inputs, updates, _start_list(start_indices, inputs.ndim))
+
+
+def stop_gradient(x):
+    return jax.lax.stop_gradient(x)

@@ -74,3 +74,64 @@ def shape(x):
 
 def device_name():
     return "cpu"
+
+
+# -- control flow (called by zoo.ops.control_flow; Python loops) ---------------------------
+# (ops.slice / ops.slice_update are dynamic_slice / dynamic_update_slice here, so that the
+# builtin `slice` stays usable in this module.)
+
+def cond(pred, true_fn, false_fn):
+    return true_fn() if bool(pred) else false_fn()
+
+
+def while_loop(cond, body, loop_vars, maximum_iterations=None):
+    i = 0
+    while (maximum_iterations is None or i < maximum_iterations) and bool(cond(*loop_vars)):
+        loop_vars = tuple(body(*loop_vars))
+        i += 1
+    return loop_vars
+
+
+def fori_loop(lower, upper, body_fun, init_val):
+    val = init_val
+    for i in range(int(lower), int(upper)):
+        val = body_fun(i, val)
+    return val
+
+
+def scan(f, init, xs, length, reverse, unroll):
+    carry, ys = init, []
+    steps = range(int(length) - 1, -1, -1) if reverse else range(int(length))
+    for i in steps:
+        carry, y = f(carry, [x[i] for x in xs])
+        ys.append(y)
+    if reverse:
+        ys.reverse()
+    if not ys:  # learn the per-step shapes from one call on zeros
+        _, y = f(carry, [np.zeros(x.shape[1:], x.dtype) for x in xs])
+        return carry, [np.zeros((0,) + np.shape(v), np.asarray(v).dtype) for v in y]
+    return carry, [np.stack([y[j] for y in ys]) for j in range(len(ys[0]))]
+
+
+def switch(index, branches, *operands):
+    index = min(max(int(index), 0), len(branches) - 1)
+    return branches[index](*operands)
+
+
+def _block(inputs, start_indices, shape):
+    starts = [min(max(int(s), 0), d - n) for s, d, n in zip(start_indices, inputs.shape, shape)]
+    return tuple(slice(s, s + n) for s, n in zip(starts, shape))
+
+
+def dynamic_slice(inputs, start_indices, shape):
+    return inputs[_block(inputs, start_indices, shape)]
+
+
+def dynamic_update_slice(inputs, start_indices, updates):
+    out = np.array(inputs, copy=True)
+    out[_block(inputs, start_indices, updates.shape)] = updates
+    return out
+
+
+def stop_gradient(x):
+    return x

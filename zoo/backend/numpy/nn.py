@@ -111,7 +111,7 @@ def one_hot(x, num_classes, axis, dtype):
 
 # -- convolution and pooling ----------------------------------------------------------------
 
-def same_padding(size, k, stride, dilation):
+def _same_padding(size, k, stride, dilation):
     """TF "same" padding: (before, after) for one spatial dim."""
     total = max((-(-size // stride) - 1) * stride + (k - 1) * dilation + 1 - size, 0)
     return total // 2, total - total // 2
@@ -129,7 +129,7 @@ def _pad_spatial(x, window, strides, dilation, padding, value):
     """Pad the spatial dims of a channels-last array for "same" padding."""
     if padding == "valid":
         return x
-    pads = [(0, 0)] + [same_padding(s, k, st, d) for s, k, st, d in
+    pads = [(0, 0)] + [_same_padding(s, k, st, d) for s, k, st, d in
                        zip(x.shape[1:-1], window, strides, dilation)] + [(0, 0)]
     return np.pad(x, pads, constant_values=value)
 
@@ -146,6 +146,8 @@ def _windows(x, window, strides, dilation):
 
 def conv(inputs, kernel, strides, padding, data_format, dilation_rate):
     x = _to_channels_last(inputs, data_format)
+    if x.dtype.name in ("float16", "bfloat16"):  # np.einsum has no half-precision kernels
+        x, kernel = x.astype(np.float32), kernel.astype(np.float32)
     window = kernel.shape[:-2]
     cin_g, cout = kernel.shape[-2:]
     groups = x.shape[-1] // cin_g
@@ -184,7 +186,9 @@ def average_pool(inputs, pool_size, strides, padding, data_format):
 # -- attention ------------------------------------------------------------------------------
 
 def _large_negative(dtype):
-    return -0.7 * float(np.finfo(dtypes.to_numpy_dtype(dtype)).max)
+    import ml_dtypes
+
+    return -0.7 * float(ml_dtypes.finfo(dtypes.to_numpy_dtype(dtype)).max)
 
 
 def dot_product_attention(query, key, value, bias, mask, is_causal, scale, fused=True):

@@ -125,3 +125,90 @@ def shape(x):
 
 def device_name():
     return "gpu" if tf.config.list_physical_devices("GPU") else "cpu"
+
+
+# -- control flow (called by zoo.ops.control_flow) -----------------------------------------
+# Eagerly these run as Python control flow; inside tf.function they build tf.cond /
+# tf.while_loop. (ops.slice / ops.slice_update are dynamic_slice / dynamic_update_slice here,
+# so that the builtin `slice` stays usable in this module.)
+
+def cond(pred, true_fn, false_fn):
+    if tf.executing_eagerly():
+        return true_fn() if bool(pred) else false_fn()
+    return tf.cond(tf.reshape(tf.cast(pred, tf.bool), []), true_fn, false_fn)
+
+
+def while_loop(cond, body, loop_vars, maximum_iterations=None):
+    out = tf.while_loop(cond, lambda *v: tuple(body(*v)), loop_vars,
+                        maximum_iterations=maximum_iterations)
+    return tuple(out)
+
+
+def fori_loop(lower, upper, body_fun, init_val):
+    if tf.executing_eagerly():
+        val = init_val
+        for i in range(int(lower), int(upper)):
+            val = body_fun(i, val)
+        return val
+    lower = tf.cast(lower, tf.int32)
+    _, val = tf.while_loop(lambda i, v: i < upper, lambda i, v: (i + 1, body_fun(i, v)),
+                           (lower, init_val))
+    return val
+
+
+def scan(f, init, xs, length, reverse, unroll):
+    if tf.executing_eagerly():
+        carry, ys = init, []
+        steps = range(int(length) - 1, -1, -1) if reverse else range(int(length))
+        for i in steps:
+            carry, y = f(carry, [x[i] for x in xs])
+            ys.append(y)
+        if reverse:
+            ys.reverse()
+        if ys:
+            return carry, [tf.stack([y[j] for y in ys]) for j in range(len(ys[0]))]
+        _, y = f(carry, [tf.zeros(tf.shape(x)[1:], x.dtype) for x in xs])
+        return carry, [tf.zeros(tf.concat([[0], tf.shape(v)], 0), v.dtype) for v in y]
+
+    def index(i):
+        return length - 1 - i if reverse else i
+
+    # The first step runs outside the loop to learn the structure and dtypes of y.
+    carry, y0 = f(init, [tf.gather(x, index(0)) for x in xs])
+    arrays = [tf.TensorArray(v.dtype, size=length, element_shape=v.shape).write(index(0), v)
+              for v in y0]
+
+    def body(i, carry, arrays):
+        carry, y = f(list(carry), [tf.gather(x, index(i)) for x in xs])
+        return i + 1, carry, [a.write(index(i), v) for a, v in zip(arrays, y)]
+
+    _, carry, arrays = tf.while_loop(lambda i, c, a: i < length, body,
+                                     (tf.constant(1), carry, arrays))
+    return list(carry), [a.stack() for a in arrays]
+
+
+def switch(index, branches, *operands):
+    index = tf.clip_by_value(tf.cast(index, tf.int32), 0, len(branches) - 1)
+    return tf.switch_case(index, [lambda b=b: b(*operands) for b in branches])
+
+
+def _clamped_starts(inputs, start_indices, shape):
+    starts = tf.stack([tf.cast(s, tf.int32) for s in start_indices]) \
+        if isinstance(start_indices, (list, tuple)) else tf.cast(start_indices, tf.int32)
+    return tf.clip_by_value(starts, 0, tf.shape(inputs) - tf.cast(shape, tf.int32))
+
+
+def dynamic_slice(inputs, start_indices, shape):
+    return tf.slice(inputs, _clamped_starts(inputs, start_indices, shape), shape)
+
+
+def dynamic_update_slice(inputs, start_indices, updates):
+    size = tf.shape(updates)
+    starts = _clamped_starts(inputs, start_indices, size)
+    grids = tf.meshgrid(*[tf.range(size[i]) for i in range(updates.shape.rank)], indexing="ij")
+    indices = tf.stack(grids, axis=-1) + starts
+    return tf.tensor_scatter_nd_update(inputs, indices, updates)
+
+
+def stop_gradient(x):
+    return tf.stop_gradient(x)

@@ -1,0 +1,1 @@
+from zoo.layers.regularization.dropout import Dropout  # noqa: F401
