@@ -31,7 +31,7 @@ def grad(fn, args):
             for t in tensors:
                 tape.watch(t)
             out = ops.sum(fn(*tensors))
-        return [np.zeros(t.shape) if g is None else np.asarray(g)
+        return [np.zeros(t.shape) if g is None else np.asarray(tf.convert_to_tensor(g))
                 for t, g in zip(tensors, tape.gradient(out, tensors))]
     raise RuntimeError("the numpy backend has no autodiff")
 

@@ -14,30 +14,6 @@ from tests.ops.parity import check_op
 BF16 = ml_dtypes.bfloat16
 
 
-@pytest.fixture(autouse=True)
-def _dense_tf_gradients(monkeypatch):
-    """tf.gather's gradient is a tf.IndexedSlices, which tests/autodiff.py's ``grad`` cannot
-    turn into NumPy: densify it (same computation otherwise)."""
-    if BACKEND != "tensorflow":
-        yield
-        return
-    import tensorflow as tf
-
-    from tests.ops import parity
-
-    def grad(fn, args):
-        tensors = [tf.convert_to_tensor(ops.convert_to_tensor(a)) for a in args]
-        with tf.GradientTape() as tape:
-            for t in tensors:
-                tape.watch(t)
-            out = ops.sum(fn(*tensors))
-        return [np.zeros(t.shape) if g is None else tf.convert_to_tensor(g).numpy()
-                for t, g in zip(tensors, tape.gradient(out, tensors))]
-
-    monkeypatch.setattr(parity, "grad", grad)
-    yield
-
-
 def rand(*shape, low=-2.0, high=2.0, dtype="float32"):
     return np.random.uniform(low, high, shape).astype(dtype)
 

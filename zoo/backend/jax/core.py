@@ -45,7 +45,7 @@ def convert_to_tensor(x, dtype=None):
     if isinstance(x, float):
         return jnp.asarray(x, dtype=dtypes.config.floatx())
     array = np.asarray(x)
-    if array.dtype == np.float64:
+    if array.dtype == np.float64 and not isinstance(x, (np.ndarray, np.generic)):
         return jnp.asarray(array, dtype=dtypes.config.floatx())
     if array.dtype == np.int64 and not isinstance(x, (np.ndarray, np.generic)):
         return jnp.asarray(array, dtype="int32")

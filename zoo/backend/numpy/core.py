@@ -43,9 +43,9 @@ def convert_to_tensor(x, dtype=None):
     if dtype is not None:
         return np.asarray(x, dtype=_np_dtype(dtype))
     if isinstance(x, np.ndarray):
-        return x.astype(np.float32) if x.dtype == np.float64 else x
+        return x
     array = np.asarray(x)
-    if array.dtype == np.float64:
+    if array.dtype == np.float64 and not isinstance(x, (np.ndarray, np.generic)):
         return array.astype(_np_dtype(dtypes.config.floatx()))
     if array.dtype == np.int64 and not isinstance(x, np.generic):
         return array.astype(np.int32)  # Python ints and lists of ints

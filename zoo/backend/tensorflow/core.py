@@ -81,7 +81,7 @@ def convert_to_tensor(x, dtype=None):
     if isinstance(x, (list, tuple)) and _is_nested_tensors(x):
         return tf.stack([convert_to_tensor(e) for e in x])
     array = np.asarray(x)
-    if array.dtype == np.float64:
+    if array.dtype == np.float64 and not isinstance(x, (np.ndarray, np.generic)):
         array = array.astype(dtypes.to_numpy_dtype(dtypes.config.floatx()))
     elif array.dtype == np.int64 and not isinstance(x, (np.ndarray, np.generic)):
         array = array.astype(np.int32)

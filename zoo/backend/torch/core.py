@@ -96,7 +96,7 @@ def convert_to_tensor(x, dtype=None):
     if isinstance(x, (list, tuple)) and any(torch.is_tensor(e) for e in x):
         return torch.stack([convert_to_tensor(e) for e in x])
     array = np.asarray(x)
-    if array.dtype == np.float64:
+    if array.dtype == np.float64 and not isinstance(x, (np.ndarray, np.generic)):
         array = array.astype(dtypes.to_numpy_dtype(dtypes.config.floatx()))
     elif array.dtype == np.int64 and not isinstance(x, (np.ndarray, np.generic)):
         array = array.astype(np.int32)
