@@ -18,7 +18,6 @@ def grad(fn, args):
                          argnums=tuple(range(len(args))))(*tensors)
         return [np.asarray(g) for g in grads]
     if BACKEND == "torch":
-        import torch
 
         tensors = [ops.convert_to_tensor(a).clone().requires_grad_(True) for a in args]
         ops.sum(fn(*tensors)).backward()

@@ -7,7 +7,6 @@ import pytest
 import zoo
 from zoo import layers, ops
 
-from tests.conftest import BACKEND
 
 X = np.random.RandomState(0).randn(3, 4).astype("float32")
 

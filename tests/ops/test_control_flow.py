@@ -174,7 +174,7 @@ def test_stop_gradient_and_gradient_through_scan():
         carry, ys = ops.scan(lambda c, v: (c * v, c), ops.ones(()), x)
         return carry + ops.sum(ys) + ops.stop_gradient(x * 100)
 
-    x = np.array([1.5, 2.0, 3.0])
+    x = np.array([1.5, 2.0, 3.0], "float32")
     g = grad(fn, [x])[0]
     # carry = x0 x1 x2; ys = [1, x0, x0 x1]; the scalar is broadcast over 3 outputs
     want = 3 * np.array([x[1] * x[2] + 1 + x[1], x[0] * x[2] + x[0], x[0] * x[1]])

@@ -64,6 +64,11 @@ def cast(x, dtype):
     return x if x.dtype == dtype else x.astype(dtype)
 
 
+def to_framework_dtype(dtype):
+    """zoo dtype name -> numpy dtype."""
+    return dtypes.to_numpy_dtype(dtype)
+
+
 def dtype_of(x):
     return dtypes.standardize_dtype(x.dtype)
 

@@ -110,6 +110,11 @@ def cast(x, dtype):
     return x if x.dtype.name == dtype else tf.cast(x, dtype)
 
 
+def to_framework_dtype(dtype):
+    """zoo dtype name -> tf.DType."""
+    return tf.dtypes.as_dtype(dtypes.standardize_dtype(dtype))
+
+
 def dtype_of(x):
     return dtypes.standardize_dtype(x.dtype)
 

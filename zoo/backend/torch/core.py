@@ -26,14 +26,15 @@ TORCH_DTYPES = {
 _ZOO_DTYPES = {v: k for k, v in TORCH_DTYPES.items()}
 
 
-def get_device():
+def _get_device():
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-_DEVICE = get_device()
+_DEVICE = _get_device()
 
 
-def to_torch_dtype(dtype):
+def to_framework_dtype(dtype):
+    """zoo dtype name -> torch.dtype."""
     if isinstance(dtype, torch.dtype):
         return dtype
     return TORCH_DTYPES[dtypes.standardize_dtype(dtype)]
@@ -77,7 +78,7 @@ def convert_to_tensor(x, dtype=None):
         if dtype is None:
             return x
     if dtype is not None:
-        torch_dtype = to_torch_dtype(dtype)
+        torch_dtype = to_framework_dtype(dtype)
         if torch.is_tensor(x):
             return x if x.dtype == torch_dtype else x.to(torch_dtype)
         if isinstance(x, (list, tuple)) and any(torch.is_tensor(e) for e in x):
@@ -92,7 +93,7 @@ def convert_to_tensor(x, dtype=None):
     if isinstance(x, int):
         return torch.tensor(x, dtype=torch.int32, device=_DEVICE)
     if isinstance(x, float):
-        return torch.tensor(x, dtype=to_torch_dtype(dtypes.config.floatx()), device=_DEVICE)
+        return torch.tensor(x, dtype=to_framework_dtype(dtypes.config.floatx()), device=_DEVICE)
     if isinstance(x, (list, tuple)) and any(torch.is_tensor(e) for e in x):
         return torch.stack([convert_to_tensor(e) for e in x])
     array = np.asarray(x)
@@ -120,7 +121,7 @@ def convert_to_numpy(x):
 
 def cast(x, dtype):
     x = convert_to_tensor(x)
-    torch_dtype = to_torch_dtype(dtype)
+    torch_dtype = to_framework_dtype(dtype)
     return x if x.dtype == torch_dtype else x.to(torch_dtype)
 
 

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from zoo.backend.common import config
-from zoo.backend.torch.core import to_torch_dtype
+from zoo.backend.torch.core import to_framework_dtype
 
 
 def relu(x):
@@ -112,7 +112,7 @@ def moments(x, axes, keepdims):
 
 def one_hot(x, num_classes, axis, dtype):
     classes = torch.arange(num_classes, device=x.device).reshape((-1,) + (1,) * (x.ndim - axis))
-    return (x.unsqueeze(axis) == classes).to(to_torch_dtype(dtype))
+    return (x.unsqueeze(axis) == classes).to(to_framework_dtype(dtype))
 
 
 # -- convolution and pooling ----------------------------------------------------------------

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from zoo.backend.common import dtypes
-from zoo.backend.torch.core import _DEVICE, convert_to_tensor, to_torch_dtype
+from zoo.backend.torch.core import _DEVICE, convert_to_tensor, to_framework_dtype
 
 _t = convert_to_tensor
 
@@ -490,7 +490,7 @@ def pad(x, pad_width, mode="constant", constant_values=0):
 # -- creation --------------------------------------------------------------------------------
 
 def _torch_dtype(dtype):
-    return to_torch_dtype(dtype or "float32")
+    return to_framework_dtype(dtype or "float32")
 
 
 def zeros(shape, dtype="float32"):
@@ -504,23 +504,23 @@ def ones(shape, dtype="float32"):
 def full(shape, fill_value, dtype=None):
     shape = tuple(shape)
     if isinstance(fill_value, (bool, int, float)):
-        dtype = to_torch_dtype(dtype) if dtype else _t(fill_value).dtype
+        dtype = to_framework_dtype(dtype) if dtype else _t(fill_value).dtype
         return torch.full(shape, fill_value, dtype=dtype, device=_DEVICE)
     fill = _t(fill_value, dtype)
     return fill.expand(shape).clone()
 
 
 def zeros_like(x, dtype=None):
-    return torch.zeros_like(_t(x), dtype=to_torch_dtype(dtype) if dtype else None)
+    return torch.zeros_like(_t(x), dtype=to_framework_dtype(dtype) if dtype else None)
 
 
 def ones_like(x, dtype=None):
-    return torch.ones_like(_t(x), dtype=to_torch_dtype(dtype) if dtype else None)
+    return torch.ones_like(_t(x), dtype=to_framework_dtype(dtype) if dtype else None)
 
 
 def full_like(x, fill_value, dtype=None):
     x = _t(x)
-    dtype = to_torch_dtype(dtype) if dtype else x.dtype
+    dtype = to_framework_dtype(dtype) if dtype else x.dtype
     if isinstance(fill_value, (bool, int, float)):
         return torch.full_like(x, fill_value, dtype=dtype)
     return _t(fill_value, dtype).expand(x.shape).clone()

@@ -4,14 +4,14 @@ import math
 import numpy as np
 import torch
 
-from zoo.backend.torch.core import get_device, to_torch_dtype
+from zoo.backend.torch.core import _DEVICE, to_framework_dtype
 
 
 def _generator(seed):
     words = [int(v) & 0xFFFFFFFF for v in (seed.tolist() if torch.is_tensor(seed) else seed)]
     # torch's CPU generator keeps only 32 bits of its seed: mix both words into them
     mixed = int(np.random.SeedSequence(words).generate_state(1, np.uint32)[0])
-    generator = torch.Generator(device=get_device())
+    generator = torch.Generator(device=_DEVICE)
     generator.manual_seed(mixed)
     return generator
 
@@ -25,7 +25,7 @@ def set_framework_seed(seed):
 
 
 def _empty(shape, dtype):
-    return torch.empty(shape, dtype=to_torch_dtype(dtype), device=get_device())
+    return torch.empty(shape, dtype=to_framework_dtype(dtype), device=_DEVICE)
 
 
 def normal(shape, mean, stddev, dtype, seed):
@@ -39,21 +39,21 @@ def uniform(shape, minval, maxval, dtype, seed):
 def truncated_normal(shape, mean, stddev, dtype, seed):
     # inverse CDF of the standard normal restricted to [-2, 2]
     low = 0.5 * (1 + math.erf(-2 / math.sqrt(2)))
-    u = torch.empty(shape, dtype=torch.float64, device=get_device())
+    u = torch.empty(shape, dtype=torch.float64, device=_DEVICE)
     u.uniform_(low, 1 - low, generator=_generator(seed))
     z = math.sqrt(2) * torch.erfinv(2 * u - 1)
-    return (z.clamp(-2, 2) * stddev + mean).to(to_torch_dtype(dtype))
+    return (z.clamp(-2, 2) * stddev + mean).to(to_framework_dtype(dtype))
 
 
 def randint(shape, minval, maxval, dtype, seed):
     return torch.randint(minval, maxval, shape, generator=_generator(seed),
-                         dtype=to_torch_dtype(dtype), device=get_device())
+                         dtype=to_framework_dtype(dtype), device=_DEVICE)
 
 
 def categorical(logits, num_samples, dtype, seed):
     probs = torch.softmax(logits.to(torch.float32), dim=-1)
     samples = torch.multinomial(probs, num_samples, replacement=True, generator=_generator(seed))
-    return samples.to(to_torch_dtype(dtype))
+    return samples.to(to_framework_dtype(dtype))
 
 
 def dropout(inputs, rate, noise_shape, seed):
