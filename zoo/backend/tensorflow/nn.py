@@ -124,8 +124,17 @@ def conv(inputs, kernel, strides, padding, data_format, dilation_rate):
     if any(s > 1 for s in strides) and any(d > 1 for d in dilation_rate):
         kernel = _dilate_kernel(kernel, dilation_rate)
         dilation_rate = (1,) * len(dilation_rate)
-    out = tf.nn.convolution(x, kernel, strides=list(strides), padding=padding.upper(),
-                            dilations=list(dilation_rate))
+    groups = x.shape[-1] // kernel.shape[-2]
+    if groups > 1:
+        # TF has no CPU gradient for grouped convolutions: run the groups one by one.
+        xs = tf.split(x, groups, axis=-1)
+        ks = tf.split(kernel, groups, axis=-1)
+        out = tf.concat([tf.nn.convolution(xg, kg, strides=list(strides), padding=padding.upper(),
+                                           dilations=list(dilation_rate))
+                         for xg, kg in zip(xs, ks)], axis=-1)
+    else:
+        out = tf.nn.convolution(x, kernel, strides=list(strides), padding=padding.upper(),
+                                dilations=list(dilation_rate))
     return _restore(out, data_format)
 
 

@@ -4,22 +4,9 @@ The random stream is a ``zoo.random.SeedGenerator`` whose state is one of the la
 non-trainable variables, so under ``stateless_call`` (e.g. inside ``jax.jit``) the new seed
 state comes back with the other non-trainable values. Identity when not training.
 """
+from zoo import random as zoo_random
 from zoo.backend.common.symbolic import SymbolicTensor
-from zoo.backend.common.variables import Variable
 from zoo.layers.layer import Layer
-
-
-def make_seed_generator(layer, seed):
-    """A SeedGenerator whose state variable ``layer`` owns (a non-trainable variable)."""
-    from zoo import random as zoo_random
-
-    generator = zoo_random.SeedGenerator(seed)
-    state = getattr(generator, "state", None)
-    states = [state] if isinstance(state, Variable) else \
-        [v for v in vars(generator).values() if isinstance(v, Variable)]
-    for variable in states:
-        layer._track_variable(variable)
-    return generator
 
 
 class Dropout(Layer):
@@ -31,21 +18,16 @@ class Dropout(Layer):
         self.rate = rate
         self.noise_shape = None if noise_shape is None else tuple(noise_shape)
         self.seed = seed
-        self._seed_generator = make_seed_generator(self, seed) if rate > 0 else None
+        # a public attribute: the layer tracks the generator's state as its own variable
+        self.seed_generator = zoo_random.SeedGenerator(seed) if rate > 0 else None
         self.built = True
-
-    @property
-    def seed_generator(self):
-        return self._seed_generator
 
     def call(self, inputs, training=None):
         if not training or self.rate == 0.0 or isinstance(inputs, SymbolicTensor):
             return inputs
-        from zoo import random as zoo_random
-
         # noise_shape: None entries take the input's dimension (Keras semantics)
         return zoo_random.dropout(inputs, self.rate, noise_shape=self.noise_shape,
-                                  seed=self._seed_generator)
+                                  seed=self.seed_generator)
 
     def get_config(self):
         return {**super().get_config(), "rate": self.rate,
