@@ -123,9 +123,9 @@ def plain_tensorflow(weights):
     @tf.function
     def forward(x):
         for qk, qb, kk, kb, vk, vb, ok, ob, g1, b1, ik, ib, fk, fb, g2, b2 in ws:
-            q = tf.einsum("bsh,hnd->bnsd", x, qk) + tf.transpose(qb)[:, None, :]
-            k = tf.einsum("bsh,hnd->bnsd", x, kk) + tf.transpose(kb)[:, None, :]
-            v = tf.einsum("bsh,hnd->bnsd", x, vk) + tf.transpose(vb)[:, None, :]
+            q = tf.einsum("bsh,hnd->bnsd", x, qk) + qb[:, None, :]
+            k = tf.einsum("bsh,hnd->bnsd", x, kk) + kb[:, None, :]
+            v = tf.einsum("bsh,hnd->bnsd", x, vk) + vb[:, None, :]
             scale = 1.0 / float(qk.shape[-1]) ** 0.5
             p = tf.nn.softmax(tf.einsum("bnqd,bnkd->bnqk", q, k) * scale, axis=-1)
             a = tf.einsum("bnqk,bnkd->bnqd", p, v)
@@ -157,9 +157,9 @@ def plain_numpy(weights):
 
     def forward(x):
         for qk, qb, kk, kb, vk, vb, ok, ob, g1, b1, ik, ib, fk, fb, g2, b2 in weights:
-            q = np.einsum("bsh,hnd->bnsd", x, qk) + qb.T[:, None, :]
-            k = np.einsum("bsh,hnd->bnsd", x, kk) + kb.T[:, None, :]
-            v = np.einsum("bsh,hnd->bnsd", x, vk) + vb.T[:, None, :]
+            q = np.einsum("bsh,hnd->bnsd", x, qk) + qb[:, None, :]
+            k = np.einsum("bsh,hnd->bnsd", x, kk) + kb[:, None, :]
+            v = np.einsum("bsh,hnd->bnsd", x, vk) + vb[:, None, :]
             logits = np.einsum("bnqd,bnkd->bnqk", q, k) / np.sqrt(qk.shape[-1])
             p = np.exp(logits - logits.max(-1, keepdims=True))
             p /= p.sum(-1, keepdims=True)

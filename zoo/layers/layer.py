@@ -315,16 +315,16 @@ class Layer(backend.BackendLayer):
         policy = self.dtype_policy
         if self.autocast and args:
             args = (self._cast_inputs(args[0]),) + args[1:]
-        training_key = "training"
-        outer_training = global_state.get("training")
+        state = global_state._STATE
+        outer_training = getattr(state, "training", None)
         if type(self)._call_has_training:
-            training = kwargs.get(training_key)
+            training = kwargs.get("training")
             if training is None:
                 training = bool(outer_training)
-                kwargs[training_key] = training
+                kwargs["training"] = training
         else:
             training = outer_training
-        global_state.set("training", training)
+        state.training = training
         try:
             if policy.compute_dtype != policy.variable_dtype:
                 with AutocastScope(policy.compute_dtype):
@@ -334,7 +334,7 @@ class Layer(backend.BackendLayer):
             _annotate(error, self)
             raise
         finally:
-            global_state.set("training", outer_training)
+            state.training = outer_training
 
     def _cast_inputs(self, inputs):
         dtype = self.compute_dtype

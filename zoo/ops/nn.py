@@ -34,6 +34,8 @@ def _floats(*xs):
 
 
 def _float(x):
+    if backend.core.is_tensor(x) and backend.core.dtype_of(x) in dtypes.FLOAT_TYPES:
+        return x  # the hot path: already a float tensor
     return _floats(x)[0]
 
 
@@ -120,6 +122,8 @@ def log_sigmoid(x):
 
 
 def _axes(axis, ndim):
+    if type(axis) is int and -ndim <= axis < ndim:
+        return (axis % ndim,)
     axes = axis if isinstance(axis, (list, tuple)) else (axis,)
     return tuple(sorted(rules.normalize_axis(a, ndim) for a in axes))
 

@@ -72,15 +72,18 @@ def _widened(x):
 def _promote(*xs):
     """Convert to the common dtype of ``xs`` (the zoo rule: ``dtypes.result_type``)."""
     first = xs[0]
-    if _is_tensor(first):
-        dtype = first.dtype
-        for x in xs[1:]:
-            if not (_is_tensor(x) and x.dtype == dtype):
-                break
-        else:
-            return xs
+    if _is_tensor(first) and _same_dtype_tensors(first.dtype, xs[1:]):
+        return xs
     dtype = rules.result_dtype(*xs)
     return tuple(_convert(x, dtype) for x in xs)
+
+
+def _same_dtype_tensors(dtype, xs):
+    # (no for/else here: TF's autograph cannot convert it inside tf.function)
+    for x in xs:
+        if not (_is_tensor(x) and x.dtype == dtype):
+            return False
+    return True
 
 
 def _pair(x1, x2):
@@ -101,12 +104,9 @@ def _pair(x1, x2):
 def _promote_float(*xs):
     """Convert to the common dtype of ``xs``, floatx at least."""
     first = xs[0]
-    if _is_tensor(first) and _standardize(first.dtype) in _FLOATS:
-        for x in xs[1:]:
-            if not (_is_tensor(x) and x.dtype == first.dtype):
-                break
-        else:
-            return xs
+    if _is_tensor(first) and _standardize(first.dtype) in _FLOATS and \
+            _same_dtype_tensors(first.dtype, xs[1:]):
+        return xs
     dtype = rules.result_dtype(*xs)
     if dtype not in _FLOATS:
         dtype = _floatx()

@@ -20,15 +20,18 @@ OPS = {}  # name -> public op function
 
 
 def has_symbolic(args, kwargs=None):
+    """True if a SymbolicTensor is among ``args`` / ``kwargs`` (searched through lists,
+    tuples and dicts). On the eager hot path this is a few type checks per argument."""
     for a in args:
-        if isinstance(a, SymbolicTensor):
+        t = type(a)
+        if t is SymbolicTensor:
             return True
-        if isinstance(a, (list, tuple)) and has_symbolic(a):
+        if (t is list or t is tuple) and has_symbolic(a):
             return True
-        if isinstance(a, dict) and has_symbolic(tuple(a.values())):
+        if t is dict and has_symbolic(a.values()):
             return True
     if kwargs:
-        return has_symbolic(tuple(kwargs.values()))
+        return has_symbolic(kwargs.values())
     return False
 
 

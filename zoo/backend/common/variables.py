@@ -8,8 +8,7 @@ scope (mixed precision); writes go through ``assign``.
 import numpy as np
 
 from zoo.backend.common import dtypes
-from zoo.backend.common.autocast import get_autocast_scope
-from zoo.backend.common.stateless_scope import get_stateless_scope
+from zoo.backend.common.global_state import _STATE  # read directly: `.value` is hot
 
 
 class Variable:
@@ -54,13 +53,13 @@ class Variable:
     # -- public API ------------------------------------------------------------------------
     @property
     def value(self):
-        scope = get_stateless_scope()
+        scope = getattr(_STATE, "stateless_scope", None)
         value = None
         if scope is not None:
             value = scope.get_current_value(self)
         if value is None:
             value = self._value
-        autocast = get_autocast_scope()
+        autocast = getattr(_STATE, "autocast_scope", None)
         if autocast is not None and self.autocast and self._dtype in dtypes.FLOAT_TYPES \
                 and autocast.dtype != self._dtype:
             return self._cast(value, autocast.dtype)
@@ -90,7 +89,7 @@ class Variable:
                 f"Cannot assign a value of shape {shape} to variable '{self.path}' of shape "
                 f"{self._shape}."
             )
-        scope = get_stateless_scope()
+        scope = getattr(_STATE, "stateless_scope", None)
         if scope is not None and scope.collect_updates:
             scope.add_update(self, tensor)
         else:
