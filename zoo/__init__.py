@@ -8,6 +8,7 @@ from zoo import random  # noqa: F401
 from zoo import layers  # noqa: F401
 from zoo import saving  # noqa: F401
 from zoo.engine import Functional, Model, Sequential  # noqa: F401
+from zoo.engine import callbacks  # noqa: F401
 from zoo.layers import Input, Layer  # noqa: F401
 
 Variable = backend.Variable

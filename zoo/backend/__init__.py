@@ -2,7 +2,7 @@
 
 This package is the only place in zoo that imports jax, torch or tensorflow, and it only
 imports the framework of the active backend. Every backend folder has the same modules
-(``core``, ``numpy``, ``nn``, ``math``, ``image``, ``random``, ``layer``) with the same
+(``core``, ``numpy``, ``nn``, ``math``, ``image``, ``random``, ``layer``, ``trainer``) with the same
 function names; the rest of zoo talks to ``zoo.backend.<module>``.
 """
 import importlib
@@ -22,6 +22,7 @@ math = importlib.import_module(f"{_package}.math")
 image = importlib.import_module(f"{_package}.image")
 random = importlib.import_module(f"{_package}.random")
 layer = importlib.import_module(f"{_package}.layer")
+trainer = importlib.import_module(f"{_package}.trainer")
 
 Variable = core.Variable
 BackendLayer = layer.BackendLayer

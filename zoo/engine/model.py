@@ -1,14 +1,16 @@
-"""Model: a Layer with whole-model services (summary, saving; training arrives with fit).
+"""Model: a Layer with whole-model services: training (compile/fit/evaluate/predict, from
+``Trainer``), summary and saving.
 
 Three ways to build one:
     zoo.Model(inputs, outputs)          functional (returns a ``Functional``)
     zoo.Sequential([...])               a stack of layers
     class MyModel(zoo.Model): ...       subclassing, with ``call``
 """
+from zoo.engine.trainer import Trainer
 from zoo.layers.layer import Layer
 
 
-class Model(Layer):
+class Model(Trainer, Layer):
     def __new__(cls, *args, **kwargs):
         if cls is Model and (len(args) >= 2 or "inputs" in kwargs or "outputs" in kwargs):
             from zoo.engine.functional import Functional

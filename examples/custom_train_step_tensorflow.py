@@ -1,0 +1,51 @@
+"""A custom train_step on the TensorFlow backend: `tf.GradientTape` (fit runs it under
+`tf.function`).
+
+    ZOO_BACKEND=tensorflow python examples/custom_train_step_tensorflow.py
+"""
+import os
+
+os.environ.setdefault("ZOO_BACKEND", "tensorflow")
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+import zoo  # noqa: E402
+
+
+class CustomModel(zoo.Model):
+    def train_step(self, data):
+        x, y = data
+        with tf.GradientTape() as tape:
+            y_pred = self(x, training=True)  # Forward pass
+            loss = self.compute_loss(x, y, y_pred)
+        # Compute gradients
+        trainable_vars = self.trainable_variables
+        gradients = tape.gradient(loss, trainable_vars)
+        # Update weights
+        self.optimizer.apply(gradients, trainable_vars)
+        # Update metrics (includes the metric that tracks the loss)
+        for metric in self.metrics:
+            if metric.name == "loss":
+                metric.update_state(loss)
+            else:
+                metric.update_state(y, y_pred)
+        # Return a dict mapping metric names to current value
+        return {m.name: m.result() for m in self.metrics}
+
+
+def main(epochs=3):
+    inputs = zoo.Input(shape=(32,))
+    outputs = zoo.layers.Dense(1)(inputs)
+    model = CustomModel(inputs, outputs)
+    model.compile(optimizer="adam", loss="mse", metrics=["mae"])
+    x = np.random.random((1000, 32))
+    y = np.random.random((1000, 1))
+    history = model.fit(x, y, epochs=epochs)
+    results = model.evaluate(x, y, return_dict=True)
+    print(results)
+    return history, results
+
+
+if __name__ == "__main__":
+    main()

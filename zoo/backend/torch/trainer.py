@@ -1,0 +1,83 @@
+"""PyTorch training steps: autograd, eager by default, ``torch.compile`` when asked."""
+import torch
+
+
+def _unpack(data):
+    from zoo.engine.data_adapter import unpack
+
+    return unpack(data)
+
+
+class BackendTrainer:
+    def _resolve_jit_compile(self, jit_compile):
+        return False if jit_compile == "auto" else bool(jit_compile)
+
+    def _check_can_train(self):
+        pass
+
+    def _reset_step_functions(self):
+        self._train_fn = self._test_fn = self._predict_fn = None
+
+    def train_step(self, data):
+        x, y, sample_weight = _unpack(data)
+        y_pred = self(x, training=True)
+        loss = self.compute_loss(x, y, y_pred, sample_weight)
+        variables = self.trainable_variables
+        for v in variables:
+            v.value.grad = None
+        self._backward(loss)
+        grads = [v.value.grad for v in variables]
+        with torch.no_grad():
+            self.optimizer.apply(grads, variables)
+        return self._update_metrics(loss.detach(), y, y_pred.detach() if torch.is_tensor(y_pred)
+                                    else y_pred, sample_weight)
+
+    def _backward(self, loss):
+        scale = getattr(self.optimizer, "scale_loss", None)
+        (scale(loss) if scale else loss).backward()
+
+    def test_step(self, data):
+        x, y, sample_weight = _unpack(data)
+        y_pred = self(x, training=False)
+        loss = self.compute_loss(x, y, y_pred, sample_weight)
+        return self._update_metrics(loss, y, y_pred, sample_weight)
+
+    def predict_step(self, data):
+        x, _, _ = _unpack(data)
+        return self(x, training=False)
+
+    def _begin_epoch(self):
+        pass
+
+    def _end_epoch(self):
+        pass
+
+    def _begin_test(self):
+        pass
+
+    def _end_test(self):
+        pass
+
+    def make_train_function(self):
+        if self._train_fn is None:
+            step = torch.compile(self.train_step) if self.jit_compile else self.train_step
+            self._train_fn = step
+        return self._train_fn
+
+    def make_test_function(self):
+        if self._test_fn is None:
+            def test_function(data):
+                with torch.no_grad():
+                    return self.test_step(data)
+
+            self._test_fn = test_function
+        return self._test_fn
+
+    def make_predict_function(self):
+        if getattr(self, "_predict_fn", None) is None:
+            def predict_function(data):
+                with torch.no_grad():
+                    return self.predict_step(data)
+
+            self._predict_fn = predict_function
+        return self._predict_fn
