@@ -6,6 +6,7 @@ from zoo import config  # noqa: F401
 from zoo import ops  # noqa: F401
 from zoo import random  # noqa: F401
 from zoo import layers  # noqa: F401
+from zoo import losses, metrics, optimizers  # noqa: F401
 from zoo import saving  # noqa: F401
 from zoo.engine import Functional, Model, Sequential  # noqa: F401
 from zoo.engine import callbacks  # noqa: F401

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import zoo
-import zoo.optimizers  # noqa: F401  (also when zoo/__init__ does not import it)
+import zoo.optimizers  # zoo.optimizers.SGD below, whether or not zoo/__init__ imports it
 from tests.conftest import BACKEND
 
 needs_training = pytest.mark.skipif(BACKEND == "numpy", reason="the numpy backend cannot train")

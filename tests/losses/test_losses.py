@@ -222,3 +222,21 @@ def test_config_round_trip(loss):
 def test_bad_reduction():
     with pytest.raises(ValueError, match="reduction"):
         losses.MeanSquaredError(reduction="average")
+
+
+def test_gradient_through_masked_sparse_loss():
+    from tests.autodiff import grad
+    from tests.conftest import BACKEND
+
+    if BACKEND == "numpy":
+        pytest.skip("the numpy backend has no autodiff")
+    logits = np.random.randn(2, 3, 4).astype("float32")
+    labels = np.array([[1, 2, -100], [0, -100, -100]])
+    loss = losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=-100)
+    (got,) = grad(lambda p: loss(labels, p), [logits])
+    valid = labels != -100
+    want = (_softmax(logits) - np.eye(4)[np.where(valid, labels, 0)]) * valid[..., None] / 3
+    np.testing.assert_allclose(got, want, atol=1e-6)
+    y_true, y_pred = _rand(4, 3), _rand(4, 3)
+    (got,) = grad(lambda p: losses.MeanSquaredError()(y_true, p), [y_pred])
+    np.testing.assert_allclose(got, 2 * (y_pred - y_true) / 12, rtol=1e-5, atol=1e-7)

@@ -3,9 +3,8 @@ losses trace too."""
 import numpy as np
 import pytest
 
-from zoo import losses, metrics, ops
-
 from tests.conftest import BACKEND
+from zoo import losses, metrics, ops
 
 
 def _np(x):

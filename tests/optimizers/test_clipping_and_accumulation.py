@@ -2,9 +2,14 @@
 import numpy as np
 import pytest
 
+from tests.optimizers.helpers import (
+    assert_close,
+    make_grads,
+    make_values,
+    make_variables,
+    run_stateful,
+)
 from zoo import optimizers
-from tests.optimizers.helpers import (assert_close, make_grads, make_values, make_variables,
-                                      run_stateful)
 
 
 def _sgd_step(values, grads, lr=1.0):

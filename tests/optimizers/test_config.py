@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from zoo import ops, optimizers
 from tests.optimizers.helpers import assert_close, make_grads, make_values, run_stateful
+from zoo import ops, optimizers
 
 OPTIMIZERS = [
     lambda: optimizers.SGD(0.05, momentum=0.9, nesterov=True, clipnorm=1.0),

@@ -1,9 +1,14 @@
 """LossScaleOptimizer: unscaling, skipping non-finite steps, scale growth."""
 import numpy as np
 
+from tests.optimizers.helpers import (
+    assert_close,
+    make_grads,
+    make_values,
+    make_variables,
+    run_stateful,
+)
 from zoo import ops, optimizers
-from tests.optimizers.helpers import assert_close, make_grads, make_values, make_variables, \
-    run_stateful
 
 
 def _state(opt):
@@ -68,3 +73,13 @@ def test_learning_rate_and_variables_delegate():
     names = [v.name for v in opt.variables]
     assert names == ["iterations", "learning_rate", "step_counter", "dynamic_scale"]
     assert opt.iterations is inner.iterations
+
+
+def test_stateless_scale_loss_reads_values():
+    opt = optimizers.LossScaleOptimizer(optimizers.SGD(), initial_scale=4.0)
+    opt.build(make_variables(make_values()))
+    values = [v.value for v in opt.variables]
+    values[-1] = ops.convert_to_tensor(np.float32(32.0))  # dynamic_scale
+    scaled = opt.stateless_scale_loss(values, ops.convert_to_tensor(np.float32(2.0)))
+    np.testing.assert_allclose(ops.convert_to_numpy(scaled), 64.0)
+    np.testing.assert_allclose(opt.dynamic_scale.numpy(), 4.0)

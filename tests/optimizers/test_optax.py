@@ -1,12 +1,16 @@
 """OptaxOptimizer: an optax GradientTransformation drives zoo's optimizer API (jax only)."""
-import numpy as np
 import pytest
 
 import zoo
+from tests.optimizers.helpers import (
+    assert_close,
+    make_grads,
+    make_values,
+    run_stateful,
+    run_stateless,
+)
 from zoo import optimizers
 from zoo.backend.common import tree
-from tests.optimizers.helpers import assert_close, make_grads, make_values, make_variables, \
-    run_stateful, run_stateless
 
 jax_only = pytest.mark.skipif(zoo.config.backend() != "jax", reason="optax needs jax")
 

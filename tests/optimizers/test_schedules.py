@@ -104,8 +104,8 @@ def test_schedule_traces(case):
 
 
 def test_optimizer_uses_schedule_per_step():
-    from zoo import optimizers
     from tests.optimizers.helpers import make_variables
+    from zoo import optimizers
 
     schedule = schedules.ExponentialDecay(1.0, 1, 0.5)
     var = make_variables({"w": np.zeros(2, "float32")})[0]

@@ -4,9 +4,15 @@ import numpy as np
 import pytest
 
 import zoo
+from tests.optimizers.helpers import (
+    assert_close,
+    make_grads,
+    make_values,
+    make_variables,
+    run_stateful,
+    run_stateless,
+)
 from zoo import ops, optimizers
-from tests.optimizers.helpers import (assert_close, make_grads, make_values, make_variables,
-                                      run_stateful, run_stateless)
 
 BACKEND = zoo.config.backend()
 

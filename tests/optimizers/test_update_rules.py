@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from zoo import optimizers
 from tests.optimizers.helpers import assert_close, make_grads, make_values, run_stateful
+from zoo import optimizers
 
 
 def reference(update, values, grads, **state_init):
@@ -55,7 +55,7 @@ def rmsprop_ref(lr, rho=0.9, momentum=0.0, eps=1e-7, centered=False):
 
 
 def adafactor_ref(lr, decay=-0.8, eps1=1e-30, eps2=1e-3, clip=1.0):
-    rms = lambda x: np.sqrt(np.mean(x * x))  # noqa: E731
+    rms = lambda x: np.sqrt(np.mean(x * x))
 
     def update(name, w, g, t, s):
         rho = min(lr, 1 / np.sqrt(t))

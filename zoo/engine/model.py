@@ -10,30 +10,44 @@ from zoo.engine.trainer import Trainer
 from zoo.layers.layer import Layer
 
 
+_FUNCTIONAL_SUBCLASSES = {}
+
+
+def _is_functional_call(args, kwargs):
+    return len(args) >= 2 or "inputs" in kwargs or "outputs" in kwargs
+
+
+def functional_class(cls):
+    """The class a ``cls(inputs, outputs)`` call instantiates.
+
+    ``zoo.Model(inputs, outputs)`` is a ``Functional``. A subclass of Model called the same
+    way (the seed's ``CustomModel(inputs, outputs)`` that overrides ``train_step``) becomes
+    a subclass of both: its own methods first, then Functional's graph.
+    """
+    from zoo.engine.functional import Functional
+
+    if cls is Model:
+        return Functional
+    if issubclass(cls, Functional):
+        return cls
+    if cls not in _FUNCTIONAL_SUBCLASSES:
+        _FUNCTIONAL_SUBCLASSES[cls] = type(cls.__name__, (cls, Functional), {
+            "__module__": cls.__module__, "__qualname__": cls.__qualname__,
+            "_functional_of": cls})
+    return _FUNCTIONAL_SUBCLASSES[cls]
+
+
 class Model(Trainer, Layer):
     def __new__(cls, *args, **kwargs):
-        if cls is Model and (len(args) >= 2 or "inputs" in kwargs or "outputs" in kwargs):
-            from zoo.engine.functional import Functional
-
-            return Functional.__new__(Functional)
+        if _is_functional_call(args, kwargs):
+            cls = functional_class(cls)
         instance = super().__new__(cls)
         instance.__dict__["_init_arguments"] = (args, kwargs)
         return instance
 
-    def __init__(self, *args, **kwargs):
-        if type(self).__name__ == "Functional" or not (args or "inputs" in kwargs):
-            name = kwargs.pop("name", None)
-            dtype = kwargs.pop("dtype", None)
-            trainable = kwargs.pop("trainable", True)
-            if args or kwargs:
-                raise TypeError(f"{type(self).__name__}: unexpected arguments "
-                                f"{list(args) + sorted(kwargs)}")
-            super().__init__(name=name, dtype=dtype, trainable=trainable)
-            self._paths_assigned = False
-        else:  # Model(inputs, outputs) reached through __new__
-            from zoo.engine.functional import Functional
-
-            Functional.__init__(self, *args, **kwargs)
+    def __init__(self, name=None, dtype=None, trainable=True):
+        super().__init__(name=name, dtype=dtype, trainable=trainable)
+        self._paths_assigned = False
 
     def __call__(self, *args, **kwargs):
         outputs = super().__call__(*args, **kwargs)
@@ -124,9 +138,7 @@ class Model(Trainer, Layer):
 
     @classmethod
     def from_config(cls, config, custom_objects=None, safe_mode=True):
-        from zoo.engine.functional import Functional
-
-        if "layers" in config and "nodes" in config and not issubclass(cls, Functional):
-            return Functional.from_config(config, custom_objects=custom_objects,
-                                          safe_mode=safe_mode)
+        if "layers" in config and "nodes" in config:
+            return functional_class(cls).from_config(config, custom_objects=custom_objects,
+                                                     safe_mode=safe_mode)
         return cls(**config)

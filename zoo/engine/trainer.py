@@ -47,6 +47,10 @@ class Trainer(backend.trainer.BackendTrainer):
         from zoo import optimizers as zoo_optimizers
 
         self.optimizer = zoo_optimizers.get(optimizer)
+        if self.dtype_policy.name == "mixed_float16" and not isinstance(
+                self.optimizer, zoo_optimizers.LossScaleOptimizer):
+            # float16 gradients underflow without it (Keras does the same)
+            self.optimizer = zoo_optimizers.LossScaleOptimizer(self.optimizer)
         self.loss = _resolve_loss(loss, zoo_losses)
         self.loss_weights = loss_weights
         self._loss_tracker = zoo_metrics.Mean(name="loss")
@@ -56,6 +60,7 @@ class Trainer(backend.trainer.BackendTrainer):
         self.run_eagerly = run_eagerly
         self.compiled = True
         self.stop_training = False
+        self._metrics_built = False
         self._reset_step_functions()
 
     @property
@@ -158,15 +163,31 @@ class Trainer(backend.trainer.BackendTrainer):
         return CallbackList(items, model=self, verbose=verbose, **params)
 
     def _ensure_built(self, data):
-        if self.built and (self.optimizer is None or self.optimizer.built):
+        """Build model, optimizer and metrics from the first batch before any step is traced."""
+        metrics_ready = getattr(self, "_metrics_built", False) or not self.compiled
+        if self.built and metrics_ready and (self.optimizer is None or self.optimizer.built):
             return
-        if not self.built:
-            for _, batch in data.batches(0):
-                x, _, _ = unpack(batch)
+        for _, batch in data.batches(0):
+            x, y, _ = unpack(batch)
+            if not self.built:
                 self._symbolic_build(x)
-                break
+            if not metrics_ready and y is not None:
+                self._build_metrics(x, y)
+            break
         if self.optimizer is not None and not self.optimizer.built:
             self.optimizer.build(self.trainable_variables)
+
+    def _build_metrics(self, x, y):
+        """Metrics whose state depends on shapes (F1Score) create it now, not while traced."""
+        from zoo.backend.common.symbolic import SymbolicTensor
+
+        specs = map_structure(lambda t: SymbolicTensor((None,) + tuple(t.shape[1:]),
+                                                       backend.core.dtype_of(t)), x)
+        y_pred = self._symbolic_without_node(specs)
+        for metric in self._compile_metrics:
+            metric.build(tuple(y.shape) if hasattr(y, "shape") else None,
+                         tuple(y_pred.shape) if hasattr(y_pred, "shape") else None)
+        self._metrics_built = True
 
     def _symbolic_build(self, x):
         """Build the model's variables from the first batch's shapes (batch dim unknown)."""

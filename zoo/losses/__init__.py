@@ -7,6 +7,8 @@
 import types
 
 from zoo.losses.functions import (  # noqa: F401
+    ALIASES,
+    FUNCTIONS,
     MAE,
     MSE,
     binary_crossentropy,
@@ -18,7 +20,6 @@ from zoo.losses.functions import (  # noqa: F401
     mse,
     sparse_categorical_crossentropy,
 )
-from zoo.losses.functions import ALIASES, FUNCTIONS
 from zoo.losses.loss import REDUCTIONS, Loss, LossFunctionWrapper  # noqa: F401
 from zoo.losses.losses import (  # noqa: F401
     BY_FUNCTION,

@@ -123,6 +123,7 @@ class Loss:
 
     shape_check = None  # None, "dense" (same shape) or "sparse" (class ids)
     shape_hint = ""  # appended to the shape-mismatch error
+    expand_rank_1 = False  # (batch,) inputs -> (batch, 1): one loss per sample
 
     def __init__(self, name=None, reduction="sum_over_batch_size", dtype=None):
         if reduction not in REDUCTIONS:
@@ -141,8 +142,8 @@ class Loss:
         y_true = ops.convert_to_tensor(y_true)
         name = type(self).__name__
         if self.shape_check == "dense":
-            if len(shape_of(y_pred)) == 1 and len(shape_of(y_true)) == 1:
-                # (batch,) targets: one loss per sample, so sample weights apply
+            if self.expand_rank_1 and len(shape_of(y_pred)) == 1 \
+                    and len(shape_of(y_true)) == 1:
                 y_true, y_pred = ops.expand_dims(y_true, -1), ops.expand_dims(y_pred, -1)
             y_true, y_pred = match_ranks(y_true, y_pred, name, self.shape_hint)
         elif self.shape_check == "sparse":
@@ -156,7 +157,6 @@ class Loss:
 
     def compute_mask(self, y_true, y_pred):
         """A boolean tensor shaped like ``call``'s output (False: left out), or None."""
-        return None
 
     def get_config(self):
         return {"name": self.name, "reduction": self.reduction, "dtype": self._dtype}

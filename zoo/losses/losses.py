@@ -8,6 +8,7 @@ _DEFAULT = "sum_over_batch_size"
 
 class MeanSquaredError(LossFunctionWrapper):
     shape_check = "dense"
+    expand_rank_1 = True
 
     def __init__(self, name="mean_squared_error", reduction=_DEFAULT, dtype=None):
         super().__init__(functions.mean_squared_error, name, reduction, dtype)
@@ -15,6 +16,7 @@ class MeanSquaredError(LossFunctionWrapper):
 
 class MeanAbsoluteError(LossFunctionWrapper):
     shape_check = "dense"
+    expand_rank_1 = True
 
     def __init__(self, name="mean_absolute_error", reduction=_DEFAULT, dtype=None):
         super().__init__(functions.mean_absolute_error, name, reduction, dtype)
@@ -22,6 +24,7 @@ class MeanAbsoluteError(LossFunctionWrapper):
 
 class Huber(LossFunctionWrapper):
     shape_check = "dense"
+    expand_rank_1 = True
 
     def __init__(self, delta=1.0, name="huber_loss", reduction=_DEFAULT, dtype=None):
         super().__init__(functions.huber, name, reduction, dtype, delta=float(delta))
@@ -29,6 +32,7 @@ class Huber(LossFunctionWrapper):
 
 class BinaryCrossentropy(LossFunctionWrapper):
     shape_check = "dense"
+    expand_rank_1 = True
 
     def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1,
                  name="binary_crossentropy", reduction=_DEFAULT, dtype=None):

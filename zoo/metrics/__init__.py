@@ -8,6 +8,7 @@
 import types
 
 from zoo.metrics.accuracy import (  # noqa: F401
+    FUNCTIONS,
     Accuracy,
     BinaryAccuracy,
     CategoricalAccuracy,
@@ -24,11 +25,10 @@ from zoo.metrics.accuracy import (  # noqa: F401
     sparse_top_k_categorical_accuracy,
     top_k_categorical_accuracy,
 )
-from zoo.metrics.accuracy import FUNCTIONS
-from zoo.metrics.auc import AUC  # noqa: F401
-from zoo.metrics.confusion import F1Score, FBetaScore, Precision, Recall  # noqa: F401
-from zoo.metrics.metric import Metric  # noqa: F401
-from zoo.metrics.reduction import Mean, MeanMetricWrapper, Sum  # noqa: F401
+from zoo.metrics.auc import AUC
+from zoo.metrics.confusion import F1Score, FBetaScore, Precision, Recall
+from zoo.metrics.metric import Metric
+from zoo.metrics.reduction import Mean, MeanMetricWrapper, Sum
 
 ALL = {cls.__name__: cls for cls in (
     Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy,

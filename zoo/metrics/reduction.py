@@ -62,6 +62,8 @@ class Mean(Metric):
 class MeanMetricWrapper(Mean):
     """The running mean of ``fn(y_true, y_pred, **kwargs)`` (per-sample values)."""
 
+    expand_rank_1 = True  # False where the last axis holds classes
+
     def __init__(self, fn, name=None, dtype=None, **kwargs):
         super().__init__(name or getattr(fn, "__name__", "mean_metric_wrapper"), dtype)
         self._fn = fn
@@ -69,7 +71,8 @@ class MeanMetricWrapper(Mean):
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         y_true, y_pred = ops.convert_to_tensor(y_true), ops.convert_to_tensor(y_pred)
-        if len(shape_of(y_pred)) == 1:  # (batch,): one value per sample, not one per batch
+        if self.expand_rank_1 and len(shape_of(y_pred)) == 1:
+            # (batch,) inputs: one value per sample, not one per batch
             y_pred = ops.expand_dims(y_pred, -1)
             if len(shape_of(y_true)) == 1:
                 y_true = ops.expand_dims(y_true, -1)

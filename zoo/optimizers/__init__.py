@@ -8,7 +8,7 @@
 ``get(identifier)`` accepts a name (``"adam"``), a config dict, an Optimizer, or an optax
 transformation (wrapped in ``OptaxOptimizer``).
 """
-from zoo.optimizers import schedules  # noqa: F401
+from zoo.optimizers import schedules
 from zoo.optimizers.adafactor import Adafactor
 from zoo.optimizers.adam import Adam, AdamW
 from zoo.optimizers.base import Optimizer
@@ -18,8 +18,20 @@ from zoo.optimizers.rmsprop import RMSprop
 from zoo.optimizers.sgd import SGD
 from zoo.saving import serialization
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "Adafactor", "RMSprop", "LossScaleOptimizer",
-           "OptaxOptimizer", "schedules", "get", "serialize", "deserialize"]
+__all__ = [
+    "SGD",
+    "Adafactor",
+    "Adam",
+    "AdamW",
+    "LossScaleOptimizer",
+    "OptaxOptimizer",
+    "Optimizer",
+    "RMSprop",
+    "deserialize",
+    "get",
+    "schedules",
+    "serialize",
+]
 
 _BY_NAME = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "adafactor": Adafactor,
             "rmsprop": RMSprop}

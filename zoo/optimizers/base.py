@@ -7,10 +7,8 @@ which reads ``.value`` and calls ``.assign`` in zoo.ops. The same code then serv
 * ``apply(grads, variables)`` / ``apply_gradients(zip(grads, variables))``: in place
   (torch eager, tf / tf.function, numpy);
 * ``stateless_apply(optimizer_values, grads, trainable_values)``: the update run inside a
-  ``StatelessScope``, a pure function for jax.jit / jax.grad.
-
-Nothing branches in Python on a tensor: steps that may not happen (gradient accumulation,
-loss-scale skipping) run through ``_gated``, an ``ops.cond`` over values.
+  ``StatelessScope``, a pure function for jax.jit / jax.grad. Steps that may not happen
+  (gradient accumulation, loss-scale skipping) go through ``_gated``, an ``ops.cond``.
 
 The update count used for bias correction and schedules is ``iterations //
 gradient_accumulation_steps`` (``iterations`` counts ``apply`` calls), so N accumulated
@@ -21,12 +19,8 @@ import re
 from zoo import backend, ops
 from zoo.backend.common.stateless_scope import StatelessScope
 from zoo.backend.common.variables import Variable as BaseVariable
-from zoo.optimizers import schedules
+from zoo.optimizers import clipping, schedules
 from zoo.saving import serialization
-
-
-def _zeros(shape, dtype):
-    return ops.zeros(shape, dtype=dtype)
 
 
 class Optimizer:
@@ -53,11 +47,8 @@ class Optimizer:
         self.gradient_accumulation_steps = int(steps) if steps and steps > 1 else None
         self.loss_scale_factor = loss_scale_factor
         self.built = False
-        self._variables = []
-        self._trainable_variables = []
-        self._index = {}
-        self._exclude_ids = set()
-        self._exclude_names = []
+        self._variables, self._trainable_variables, self._index = [], [], {}
+        self._exclude_ids, self._exclude_names = set(), []
         self._iterations = self._new_variable(0, "iterations", "int64")
         self._learning_rate = None
         if isinstance(learning_rate, schedules.LearningRateSchedule) or callable(learning_rate):
@@ -79,7 +70,8 @@ class Optimizer:
         named ``<slot>_<index of reference>``."""
         index = self._get_variable_index(reference)
         shape = reference.shape if shape is None else tuple(shape)
-        return self._new_variable(_zeros, f"{slot}_{index}", dtype or reference.dtype, shape)
+        return self._new_variable(lambda shape, dtype: ops.zeros(shape, dtype=dtype),
+                                  f"{slot}_{index}", dtype or reference.dtype, shape)
 
     def build(self, variables):
         """Record the trainable variables (their order defines ``stateless_apply``'s) and
@@ -159,7 +151,8 @@ class Optimizer:
     # -- applying gradients -------------------------------------------------------------
     def apply_gradients(self, grads_and_vars):
         grads, variables = zip(*list(grads_and_vars))
-        return self.apply(list(grads), list(variables))
+        self.apply(list(grads), list(variables))
+        return self.iterations
 
     def apply(self, grads, trainable_variables=None):
         """Update ``trainable_variables`` (default: those the optimizer was built for) in
@@ -224,28 +217,22 @@ class Optimizer:
                 v.assign(ops.subtract(v.value, ops.multiply(v.value, rate)))
 
     def _clip_gradients(self, grads):
-        if self.clipnorm is not None:
-            return [ops.multiply(g, _clip_factor(_norm_sq(g), self.clipnorm, g.dtype))
-                    for g in grads]
-        if self.global_clipnorm is not None:
-            total = _norm_sq(grads[0])
-            for g in grads[1:]:
-                total = ops.add(total, _norm_sq(g))
-            return [ops.multiply(g, _clip_factor(total, self.global_clipnorm, g.dtype))
-                    for g in grads]
-        if self.clipvalue is not None:
-            return [ops.clip(g, -self.clipvalue, self.clipvalue) for g in grads]
-        return grads
+        return clipping.clip_gradients(grads, self.clipnorm, self.global_clipnorm,
+                                       self.clipvalue)
 
     def _gated(self, pred, fn, candidates):
         """Run ``fn`` (which assigns variables among ``candidates``) only where ``pred``
         holds, as an ``ops.cond`` over values so it traces under jit / tf.function."""
         candidates = list({id(v): v for v in candidates}.values())
         old = [ops.cast(v.value, v.dtype) for v in candidates]
+        ids = {id(v) for v in candidates}
+        # everything else fn might read keeps its current (possibly stateless) value
+        others = [(v, v.value) for v in self.variables + list(self._trainable_variables)
+                  if id(v) not in ids]
         touched = []
 
         def run():
-            with StatelessScope(list(zip(candidates, old))) as scope:
+            with StatelessScope(list(zip(candidates, old)) + others) as scope:
                 fn()
             touched[:] = [i for i, v in enumerate(candidates)
                           if scope.updated_value(v, None) is not None]
@@ -278,6 +265,11 @@ class Optimizer:
             return loss
         return ops.multiply(loss, self.loss_scale_factor)
 
+    def stateless_scale_loss(self, optimizer_variables, loss):
+        """``scale_loss`` reading the scale from values (for a jitted JAX train step)."""
+        with StatelessScope(list(zip(self.variables, optimizer_variables))):
+            return self.scale_loss(loss)
+
     # -- config ---------------------------------------------------------------------------
     def get_config(self):
         lr = self._learning_rate
@@ -302,12 +294,3 @@ class Optimizer:
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
 
-
-def _norm_sq(g):
-    return ops.sum(ops.square(ops.cast(g, "float32")))
-
-
-def _clip_factor(norm_sq, clip, dtype):
-    """``clip / max(norm, clip)``: 1 when the norm is within ``clip``, never 0/0."""
-    norm = ops.sqrt(norm_sq)
-    return ops.cast(ops.divide(clip, ops.maximum(norm, float(clip))), dtype)

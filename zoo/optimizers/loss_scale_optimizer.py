@@ -13,6 +13,9 @@ from zoo import ops
 from zoo.optimizers.base import Optimizer
 from zoo.saving import serialization
 
+_DELEGATED = ("weight_decay", "clipnorm", "clipvalue", "global_clipnorm",
+              "gradient_accumulation_steps", "loss_scale_factor")
+
 
 @serialization.register_builtin
 class LossScaleOptimizer(Optimizer):
@@ -59,6 +62,12 @@ class LossScaleOptimizer(Optimizer):
     @learning_rate.setter
     def learning_rate(self, value):
         self.inner_optimizer.learning_rate = value
+
+    def __getattr__(self, name):
+        # read-only hyperparameters of the inner optimizer (gradient_accumulation_steps, ...)
+        if name in _DELEGATED:
+            return getattr(self.inner_optimizer, name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def _get_variable_index(self, variable):
         return self.inner_optimizer._get_variable_index(variable)

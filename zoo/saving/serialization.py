@@ -28,6 +28,7 @@ def register_serializable(package="Custom", name=None):
 
 
 def registered_name(cls):
+    cls = cls.__dict__.get("_functional_of", cls)  # CustomModel(inputs, outputs): see model.py
     key = cls.__dict__.get("_registered_name")
     if key:
         return key

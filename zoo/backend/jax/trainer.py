@@ -51,10 +51,16 @@ class BackendTrainer:
     def train_step(self, state, data):
         trainable, non_trainable, optimizer_values, metrics_values = state
         x, y, sample_weight = _unpack(data)
-        grad_fn = jax.value_and_grad(self.compute_loss_and_updates, has_aux=True)
         extra = {} if sample_weight is None else {"sample_weight": sample_weight}
-        (loss, (y_pred, non_trainable)), grads = grad_fn(
-            trainable, non_trainable, x, y, training=True, **extra)
+        scale = getattr(self.optimizer, "stateless_scale_loss", None)  # LossScaleOptimizer
+
+        def scaled_loss(trainable, non_trainable):
+            loss, aux = self.compute_loss_and_updates(trainable, non_trainable, x, y,
+                                                      training=True, **extra)
+            return (scale(optimizer_values, loss) if scale else loss), (loss, aux)
+
+        (_, (loss, (y_pred, non_trainable))), grads = jax.value_and_grad(
+            scaled_loss, has_aux=True)(trainable, non_trainable)
         trainable, optimizer_values = self.optimizer.stateless_apply(
             optimizer_values, grads, trainable)
         logs, metrics_values = self._stateless_metrics(metrics_values, loss, y, y_pred,

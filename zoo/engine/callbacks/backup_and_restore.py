@@ -109,13 +109,15 @@ class BackupAndRestore(Callback):
             raise ValueError(f"BackupAndRestore: cannot restore the backup in "
                              f"{self.backup_dir!r} into this model: {error}") from error
         if optimizer is not None and state.get("optimizer"):
-            _load_optimizer_variables(optimizer,
-                                      os.path.join(self.backup_dir, state["optimizer"]))
+            path = os.path.join(self.backup_dir, state["optimizer"])
+            try:
+                _load_optimizer_variables(optimizer, path)
+            except OSError as error:
+                raise ValueError(f"BackupAndRestore: cannot read the optimizer state "
+                                 f"{path!r}: {error}") from error
         epoch = int(state["epoch"])
         model._initial_epoch = epoch
-        step = int(state.get("step", 0))
-        if step:
-            model._initial_step = step
+        model._initial_step = int(state.get("step", 0))  # batches of that epoch already done
         self.restored_epoch = epoch
 
     # -- back up -------------------------------------------------------------------------
@@ -153,15 +155,15 @@ class BackupAndRestore(Callback):
         state = {"format": FORMAT, "format_version": FORMAT_VERSION, "epoch": int(epoch),
                  "step": int(step), "weights": weights_name, "optimizer": optimizer_name,
                  "backend": config.backend()}
-        with atomic_write(self.state_path) as tmp:  # last: this completes the backup
-            with open(tmp, "w") as f:
-                json.dump(state, f, indent=1)
+        # Last: writing this file is what completes the backup.
+        with atomic_write(self.state_path) as tmp, open(tmp, "w") as f:
+            json.dump(state, f, indent=1)
         self._remove_leftovers(keep={weights_name, optimizer_name})
 
     def _remove_leftovers(self, keep):
         for name in os.listdir(self.backup_dir):
-            stale = (name.startswith(_PREFIX) and name not in keep) or (
-                name.startswith(f".{_PREFIX}") or name.startswith(f".{STATE_FILE}."))
+            stale = (name.startswith(_PREFIX) and name not in keep) or \
+                name.startswith((f".{_PREFIX}", f".{STATE_FILE}."))
             if stale and name.endswith((".h5", ".tmp")):
                 try:
                     os.remove(os.path.join(self.backup_dir, name))

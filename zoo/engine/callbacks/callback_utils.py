@@ -31,7 +31,7 @@ def resolve_mode(mode, monitor, owner):
         raise ValueError(f"{owner}: mode must be 'auto', 'min' or 'max'; got {mode!r}.")
     if mode != "auto":
         return mode
-    name = monitor[len("val_"):] if monitor.startswith("val_") else monitor
+    name = monitor.removeprefix("val_")
     return "max" if any(hint in name.lower() for hint in _HIGHER_IS_BETTER) else "min"
 
 
