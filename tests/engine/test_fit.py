@@ -1,5 +1,4 @@
 """compile / fit / evaluate / predict on every backend (numpy: evaluate / predict only)."""
-import io
 import os
 import runpy
 import subprocess
