@@ -44,7 +44,7 @@ def test_unknown_backend_fails_with_valid_names():
         assert name in result.stderr
 
 
-@pytest.mark.parametrize("module", ["core", "numpy", "nn", "math", "image", "random", "layer", "trainer"])
+@pytest.mark.parametrize("module", ["core", "numpy", "nn", "math", "image", "random", "layer", "trainer", "optimizers"])
 def test_backends_mirror_each_other(module):
     """Every backend folder has the same modules with the same public function names."""
     import ast

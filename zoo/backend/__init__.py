@@ -2,7 +2,7 @@
 
 This package is the only place in zoo that imports jax, torch or tensorflow, and it only
 imports the framework of the active backend. Every backend folder has the same modules
-(``core``, ``numpy``, ``nn``, ``math``, ``image``, ``random``, ``layer``, ``trainer``) with the same
+(``core``, ``numpy``, ``nn``, ``math``, ``image``, ``random``, ``layer``, ``trainer``, ``optimizers``) with the same
 function names; the rest of zoo talks to ``zoo.backend.<module>``.
 """
 import importlib
@@ -23,6 +23,7 @@ image = importlib.import_module(f"{_package}.image")
 random = importlib.import_module(f"{_package}.random")
 layer = importlib.import_module(f"{_package}.layer")
 trainer = importlib.import_module(f"{_package}.trainer")
+optimizers = importlib.import_module(f"{_package}.optimizers")
 
 Variable = core.Variable
 BackendLayer = layer.BackendLayer

@@ -123,6 +123,7 @@ class Trainer(backend.trainer.BackendTrainer):
         self._initial_epoch = initial_epoch
         self._ensure_built(data)
         train_function = self.make_train_function()
+        self._initial_step = 0
         callback_list.on_train_begin()
         logs = {}
         for epoch in range(self._initial_epoch, epochs):
@@ -130,13 +131,18 @@ class Trainer(backend.trainer.BackendTrainer):
             callback_list.on_epoch_begin(epoch)
             self._begin_epoch()
             step_logs = {}
-            for step, batch in data.batches(epoch):
-                callback_list.on_train_batch_begin(step)
-                step_logs = train_function(batch)
-                callback_list.on_train_batch_end(step, step_logs)
-                if self.stop_training:
-                    break
-            self._end_epoch()
+            try:
+                for step, batch in data.batches(epoch):
+                    if step < self._initial_step:  # resuming mid-epoch (BackupAndRestore)
+                        continue
+                    callback_list.on_train_batch_begin(step)
+                    step_logs = train_function(batch)
+                    callback_list.on_train_batch_end(step, step_logs)
+                    if self.stop_training:
+                        break
+            finally:  # on JAX the variables hold donated buffers until the state is written
+                self._end_epoch()
+                self._initial_step = 0
             logs = _logs_to_floats(step_logs) if step_logs else {}
             if val_data is not None and (epoch + 1) % validation_freq == 0:
                 self._in_fit = True

@@ -113,8 +113,13 @@ def reduce_weighted(values, sample_weight=None, mask=None, reduction="sum_over_b
         count = ops.sum(ops.multiply(weights, ops.ones_like(values)))
     elif mask is not None:
         count = ops.sum(mask)
-    else:
-        count = ops.sum(ops.ones_like(values))
+    else:  # the common case: the count is static, no division guard needed
+        size = 1
+        for d in shape_of(values):
+            if not isinstance(d, int):
+                return divide_no_nan(total, ops.sum(ops.ones_like(values)))
+            size *= d
+        return ops.divide(total, float(size)) if size else ops.multiply(total, 0.0)
     return divide_no_nan(total, count)
 
 

@@ -12,7 +12,7 @@ before the step (the base optimizer's ``weight_decay``, default 0.004 here); use
 ``exclude_from_weight_decay(var_names=["bias", "gamma", "beta", "layer_norm"])`` to spare
 biases and normalization parameters.
 """
-from zoo import ops
+from zoo import backend, ops
 from zoo.optimizers.base import Optimizer
 from zoo.saving import serialization
 
@@ -39,6 +39,18 @@ class Adam(Optimizer):
         if self.amsgrad:
             self.velocity_hats = [self.add_variable_from_reference(v, "velocity_hat")
                                   for v in variables]
+
+    def _update_variables(self, grads, variables, learning_rate):
+        if not self.amsgrad and self._multi_tensor_ok(variables):
+            lr, t = self._host_scalars(learning_rate)
+            alpha = lr * (1.0 - self.beta_2 ** t) ** 0.5 / (1.0 - self.beta_1 ** t)
+            index = [self._get_variable_index(v) for v in variables]
+            if backend.optimizers.adam_update(
+                    variables, grads, [self.momentums[i] for i in index],
+                    [self.velocities[i] for i in index], alpha, self.beta_1, self.beta_2,
+                    self.epsilon):
+                return
+        super()._update_variables(grads, variables, learning_rate)
 
     def update_step(self, gradient, variable, learning_rate):
         index = self._get_variable_index(variable)

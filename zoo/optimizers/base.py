@@ -17,7 +17,7 @@ micro-steps equal one step with the mean gradient for every optimizer.
 import re
 
 from zoo import backend, ops
-from zoo.backend.common.stateless_scope import StatelessScope
+from zoo.backend.common.stateless_scope import StatelessScope, get_stateless_scope
 from zoo.backend.common.variables import Variable as BaseVariable
 from zoo.optimizers import clipping, schedules
 from zoo.saving import serialization
@@ -200,6 +200,18 @@ class Optimizer:
         lr = self._current_learning_rate()
         self._apply_weight_decay(variables, lr)
         self._update_variables(grads, variables, lr)
+
+    def _multi_tensor_ok(self, variables):
+        """True when the backend can update all variables at once (torch eager, stateful,
+        one float32 dtype): see zoo/backend/torch/optimizers.py."""
+        if not backend.optimizers.SUPPORTS_MULTI_TENSOR or get_stateless_scope() is not None:
+            return False
+        return all(v.dtype == "float32" for v in variables)
+
+    def _host_scalars(self, learning_rate):
+        """(learning rate, 1-based update count) as Python numbers, for multi-tensor paths."""
+        lr = float(ops.convert_to_numpy(learning_rate))
+        return lr, int(ops.convert_to_numpy(self._update_count())) + 1
 
     def _update_variables(self, grads, variables, learning_rate):
         for g, v in zip(grads, variables):

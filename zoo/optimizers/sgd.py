@@ -5,7 +5,7 @@
     w <- w + momentum * m - lr * g       (nesterov)
     w <- w - lr * g                      (momentum == 0: no slot is created)
 """
-from zoo import ops
+from zoo import backend, ops
 from zoo.optimizers.base import Optimizer
 from zoo.saving import serialization
 
@@ -28,6 +28,16 @@ class SGD(Optimizer):
         self.momentums = []
         if self.momentum:
             self.momentums = [self.add_variable_from_reference(v, "momentum") for v in variables]
+
+    def _update_variables(self, grads, variables, learning_rate):
+        if self._multi_tensor_ok(variables):
+            lr, _ = self._host_scalars(learning_rate)
+            momentums = [self.momentums[self._get_variable_index(v)] for v in variables] \
+                if self.momentum else []
+            if backend.optimizers.sgd_update(variables, grads, momentums, lr, self.momentum,
+                                             self.nesterov):
+                return
+        super()._update_variables(grads, variables, learning_rate)
 
     def update_step(self, gradient, variable, learning_rate):
         step = ops.multiply(gradient, learning_rate)

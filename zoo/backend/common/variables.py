@@ -107,9 +107,10 @@ class Variable:
         return self.assign(ops.subtract(self.value, delta))
 
     def numpy(self):
+        """A copy of the value (never a view that later training would change)."""
         from zoo import ops
 
-        return ops.convert_to_numpy(self.value)
+        return np.array(ops.convert_to_numpy(self.value), copy=True)
 
     def __array__(self, dtype=None, copy=None):
         array = self.numpy()

@@ -112,6 +112,12 @@ class BackendTrainer:
         for variable, value in pairs:
             variable._direct_assign(value)
 
+    def _sync_variables(self):
+        """Mid-epoch: copy the live jitted state into the variables (copies, because the
+        next step donates the state's buffers)."""
+        if self._jax_state is not None:
+            self._write_state(jax.tree_util.tree_map(lambda a: a.copy(), self._jax_state))
+
     def _begin_epoch(self):
         self._jax_state = self._collect_state()
 

@@ -54,17 +54,4 @@ def sync_variables(model):
     callback that saves mid-epoch calls this first. The values are copied into fresh
     buffers: the jitted step donates its state, which must not alias the variables.
     """
-    hook = getattr(model, "_sync_variables", None)
-    if callable(hook):
-        hook()
-        return
-    state = getattr(model, "_jax_state", None)
-    write = getattr(model, "_write_state", None)
-    if state is None or not callable(write):
-        return
-    from zoo import ops
-
-    def fresh(values):
-        return [ops.convert_to_tensor(np.array(ops.convert_to_numpy(v))) for v in values]
-
-    write(tuple(fresh(part) for part in state))
+    model._sync_variables()
