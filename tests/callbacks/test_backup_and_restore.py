@@ -143,9 +143,17 @@ def test_backup_every_n_batches(tmp_path):
     # at (epoch 0, step 3), end of epoch 0, (epoch 1, step 3); then the crash comes.
     assert (state["epoch"], state["step"]) == (1, 3)
     backup = zoo.callbacks.BackupAndRestore(backup_dir)
-    model, history = train([backup])
+
+    class Steps(zoo.callbacks.Callback):
+        seen = []
+
+        def on_train_batch_begin(self, batch, logs=None):
+            self.seen.append(batch)
+
+    model, history = train([backup, Steps()])
     assert backup.restored_epoch == 1 and history.epoch[0] == 1 and history.epoch[-1] == 4
-    assert getattr(model, "_initial_step", None) == 3
+    # the resumed epoch starts after the backed-up step; later epochs run whole
+    assert Steps.seen[:5] == [3, 0, 1, 2, 3]
 
 
 @needs_training

@@ -1,25 +1,15 @@
 """TensorFlow training steps: ``tf.GradientTape`` under ``tf.function`` (XLA when asked)."""
 import tensorflow as tf
 
-
-def _unpack(data):
-    from zoo.engine.data_adapter import unpack
-
-    return unpack(data)
+from zoo.backend.common.eager_trainer import EagerTrainer, unpack
 
 
-class BackendTrainer:
+class BackendTrainer(EagerTrainer):
     def _resolve_jit_compile(self, jit_compile):
         return False if jit_compile == "auto" else bool(jit_compile)
 
-    def _check_can_train(self):
-        pass
-
-    def _reset_step_functions(self):
-        self._train_fn = self._test_fn = self._predict_fn = None
-
     def train_step(self, data):
-        x, y, sample_weight = _unpack(data)
+        x, y, sample_weight = unpack(data)
         variables = self.trainable_variables
         with tf.GradientTape() as tape:
             y_pred = self(x, training=True)
@@ -29,31 +19,6 @@ class BackendTrainer:
         grads = tape.gradient(scaled, variables)
         self.optimizer.apply(grads, variables)
         return self._update_metrics(loss, y, y_pred, sample_weight)
-
-    def test_step(self, data):
-        x, y, sample_weight = _unpack(data)
-        y_pred = self(x, training=False)
-        loss = self.compute_loss(x, y, y_pred, sample_weight)
-        return self._update_metrics(loss, y, y_pred, sample_weight)
-
-    def predict_step(self, data):
-        x, _, _ = _unpack(data)
-        return self(x, training=False)
-
-    def _sync_variables(self):
-        """Variables are always current on this backend."""
-
-    def _begin_epoch(self):
-        pass
-
-    def _end_epoch(self):
-        pass
-
-    def _begin_test(self):
-        pass
-
-    def _end_test(self):
-        pass
 
     def _wrap(self, fn):
         if getattr(self, "run_eagerly", False):

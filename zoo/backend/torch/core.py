@@ -141,23 +141,7 @@ def device_name():
 # (ops.slice / ops.slice_update are dynamic_slice / dynamic_update_slice here, so that the
 # builtin `slice` stays usable in this module.)
 
-def cond(pred, true_fn, false_fn):
-    return true_fn() if bool(pred) else false_fn()
-
-
-def while_loop(cond, body, loop_vars, maximum_iterations=None):
-    i = 0
-    while (maximum_iterations is None or i < maximum_iterations) and bool(cond(*loop_vars)):
-        loop_vars = tuple(body(*loop_vars))
-        i += 1
-    return loop_vars
-
-
-def fori_loop(lower, upper, body_fun, init_val):
-    val = init_val
-    for i in range(int(lower), int(upper)):
-        val = body_fun(i, val)
-    return val
+from zoo.backend.common.python_loops import cond, fori_loop, while_loop  # noqa: E402,F401
 
 
 def scan(f, init, xs, length, reverse, unroll):

@@ -1,25 +1,15 @@
 """PyTorch training steps: autograd, eager by default, ``torch.compile`` when asked."""
 import torch
 
-
-def _unpack(data):
-    from zoo.engine.data_adapter import unpack
-
-    return unpack(data)
+from zoo.backend.common.eager_trainer import EagerTrainer, unpack
 
 
-class BackendTrainer:
+class BackendTrainer(EagerTrainer):
     def _resolve_jit_compile(self, jit_compile):
         return False if jit_compile == "auto" else bool(jit_compile)
 
-    def _check_can_train(self):
-        pass
-
-    def _reset_step_functions(self):
-        self._train_fn = self._test_fn = self._predict_fn = None
-
     def train_step(self, data):
-        x, y, sample_weight = _unpack(data)
+        x, y, sample_weight = unpack(data)
         y_pred = self(x, training=True)
         loss = self.compute_loss(x, y, y_pred, sample_weight)
         variables = self.trainable_variables
@@ -35,31 +25,6 @@ class BackendTrainer:
     def _backward(self, loss):
         scale = getattr(self.optimizer, "scale_loss", None)
         (scale(loss) if scale else loss).backward()
-
-    def test_step(self, data):
-        x, y, sample_weight = _unpack(data)
-        y_pred = self(x, training=False)
-        loss = self.compute_loss(x, y, y_pred, sample_weight)
-        return self._update_metrics(loss, y, y_pred, sample_weight)
-
-    def predict_step(self, data):
-        x, _, _ = _unpack(data)
-        return self(x, training=False)
-
-    def _sync_variables(self):
-        """Variables are always current on this backend."""
-
-    def _begin_epoch(self):
-        pass
-
-    def _end_epoch(self):
-        pass
-
-    def _begin_test(self):
-        pass
-
-    def _end_test(self):
-        pass
 
     def make_train_function(self):
         if self._train_fn is None:
