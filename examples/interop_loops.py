@@ -67,16 +67,15 @@ def tensorflow_loop(steps=100):
     import tensorflow as tf
 
     model, x, y = make_model_and_data()
+    optimizer = tf.compat.v1.train.AdamOptimizer(1e-2)  # TensorFlow's own optimizer
     variables = [v.tf_variable for v in model.trainable_variables]
-    learning_rate = 1e-2
 
     @tf.function
     def step(x, y):
         with tf.GradientTape() as tape:
             loss = tf.reduce_mean((model(x) - y) ** 2)
         grads = tape.gradient(loss, model.trainable_variables)
-        for variable, grad in zip(variables, grads):  # plain SGD written in TF
-            variable.assign_sub(learning_rate * 10 * grad)
+        optimizer.apply_gradients(zip(grads, variables))
         return loss
 
     for _ in range(steps):

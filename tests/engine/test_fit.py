@@ -148,6 +148,17 @@ def test_mixed_bfloat16_trains_with_float32_master_weights():
     assert history.history["loss"][-1] < history.history["loss"][0]
 
 
+@pytest.mark.skipif(BACKEND != "jax", reason="optax is a JAX library")
+def test_optax_transformation_drives_fit():
+    optax = pytest.importorskip("optax")
+    x, y = regression_data()
+    model = mlp()
+    model.compile(optimizer=optax.adam(0.01), loss="mse")
+    assert isinstance(model.optimizer, zoo.optimizers.OptaxOptimizer)
+    history = model.fit(x, y, batch_size=16, epochs=6, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0] * 0.5
+
+
 @needs_training
 def test_mixed_float16_uses_dynamic_loss_scaling():
     zoo.config.set_dtype_policy("mixed_float16")
