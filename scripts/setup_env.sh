@@ -11,10 +11,18 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 stamp="$venv/.zoo-installed"
 want="$(cat "$root/pyproject.toml" "$root/constraints.txt" | sha256sum | cut -c1-16)"
+pip_install() {
+  # pip's output goes to stderr (stdout carries only the python path), minus the
+  # machine-level notices about package indexes that do not exist here.
+  "$venv/bin/pip" install -q -c "$root/constraints.txt" "$@" 2>&1 \
+    | { grep -v "is ignored: it is neither a file nor a directory" || true; } >&2
+  return "${PIPESTATUS[0]}"
+}
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  echo "Installing zoo and its backends into $venv (a few minutes, once)..." >&2
   # torch first, alone, so that the pinned CPU wheel is what satisfies every later request.
-  "$venv/bin/pip" install -q -c "$root/constraints.txt" torch >&2
-  "$venv/bin/pip" install -q -c "$root/constraints.txt" -e "$root[test]" >&2
+  pip_install torch
+  pip_install -e "$root[test]"
   echo "$want" > "$stamp"
 fi
 echo "$venv/bin/python"
