@@ -80,7 +80,8 @@ def main():
         diff = float(np.max(np.abs(other - y)))
         print(f"[{backend}] reloaded demo.zoo: max |difference| = {diff:.2e}")
         ok &= diff <= 1e-6
-    print("\nOK: identical predictions on every backend." if ok else "\nMISMATCH")
+    print("\nOK: the same predictions on every backend (max difference <= 1e-6)." if ok
+          else "\nMISMATCH")
     sys.exit(0 if ok else 1)
 
 

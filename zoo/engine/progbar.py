@@ -52,7 +52,12 @@ class Progbar:
             text = f"{current}/{self.target or '?'}"
         if finalize:
             per_step = elapsed / max(current, 1)
-            unit = f"{per_step * 1e3:.0f}ms/step" if per_step < 1 else f"{per_step:.1f}s/step"
+            if per_step < 1e-3:
+                unit = f"{per_step * 1e6:.0f}us/step"
+            elif per_step < 1:
+                unit = f"{per_step * 1e3:.0f}ms/step"
+            else:
+                unit = f"{per_step:.1f}s/step"
             text += f" {elapsed:.0f}s {unit}"
         elif self.target:
             eta = elapsed / max(current, 1) * (self.target - current)
