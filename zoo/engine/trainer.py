@@ -12,6 +12,8 @@ supplies ``train_step`` / ``test_step`` / ``predict_step`` and ``make_*_function
 
 A model overrides ``train_step`` to customise training (see examples/).
 """
+from collections.abc import Mapping
+
 import numpy as np
 
 from zoo import backend
@@ -32,6 +34,29 @@ def _concat(batches):
 
 def _logs_to_floats(logs):
     return {k: float(np.asarray(backend.core.convert_to_numpy(v))) for k, v in logs.items()}
+
+
+class MetricLogs(Mapping):
+    """A step's logs whose values (metric results) are computed when first read, so an
+    eager step that nothing inspects pays no extra ops. Read them before the next step."""
+
+    def __init__(self, metrics):
+        self._metrics = metrics
+        self._values = None
+
+    def _compute(self):
+        if self._values is None:
+            self._values = {m.name: m.result() for m in self._metrics}
+        return self._values
+
+    def __getitem__(self, key):
+        return self._compute()[key]
+
+    def __iter__(self):
+        return iter([m.name for m in self._metrics])
+
+    def __len__(self):
+        return len(self._metrics)
 
 
 class Trainer(backend.trainer.BackendTrainer):
@@ -92,11 +117,14 @@ class Trainer(backend.trainer.BackendTrainer):
         if not self.compiled:
             raise RuntimeError(f"Call model.compile(...) before model.{what}().")
 
-    def _update_metrics(self, loss, y, y_pred, sample_weight=None):
-        """Stateful metric update (torch, TensorFlow, NumPy); returns the logs."""
+    def _update_metrics(self, loss, y, y_pred, sample_weight=None, lazy=False):
+        """Stateful metric update (torch, TensorFlow, NumPy); returns the logs. ``lazy``
+        (eager torch) defers computing the results until something reads them."""
         self._loss_tracker.update_state(loss)
         for metric in self._compile_metrics:
             metric.update_state(y, y_pred, sample_weight=sample_weight)
+        if lazy:
+            return MetricLogs(self.metrics)
         return {m.name: m.result() for m in self.metrics}
 
     # -- fit ------------------------------------------------------------------------------

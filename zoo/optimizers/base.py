@@ -176,7 +176,9 @@ class Optimizer:
         pairs = [(g, v) for g, v in zip(grads, variables) if g is not None]
         for _, v in pairs:
             self._get_variable_index(v)
-        return ([ops.cast(g, v.dtype) for g, v in pairs], [v for _, v in pairs])
+        core = backend.core
+        return ([g if core.is_tensor(g) and core.dtype_of(g) == v.dtype else ops.cast(g, v.dtype)
+                 for g, v in pairs], [v for _, v in pairs])
 
     def _apply(self, grads, variables):
         if self.loss_scale_factor is not None:

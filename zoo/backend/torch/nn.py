@@ -258,5 +258,12 @@ def categorical_crossentropy(target, output, from_logits, axis):
 def sparse_categorical_crossentropy(target, output, from_logits, axis):
     if target.ndim == output.ndim:
         target = target.squeeze(axis)
+    if from_logits:  # gather the log-probabilities: a few kernels, no one-hot tensor
+        axis = axis % output.ndim
+        classes = output.shape[axis]
+        valid = (target >= 0) & (target < classes)
+        index = torch.where(valid, target, 0).long().unsqueeze(axis)
+        picked = torch.gather(torch.log_softmax(output, dim=axis), axis, index).squeeze(axis)
+        return torch.where(valid, -picked, 0.0)  # out-of-range ids (padding) give 0
     target = one_hot(target, output.shape[axis], axis, output.dtype)
     return categorical_crossentropy(target, output, from_logits, axis)

@@ -20,7 +20,7 @@ class BackendTrainer(EagerTrainer):
         with torch.no_grad():
             self.optimizer.apply(grads, variables)
         return self._update_metrics(loss.detach(), y, y_pred.detach() if torch.is_tensor(y_pred)
-                                    else y_pred, sample_weight)
+                                    else y_pred, sample_weight, lazy=True)
 
     def _backward(self, loss):
         scale = getattr(self.optimizer, "scale_loss", None)
