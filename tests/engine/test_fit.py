@@ -148,6 +148,31 @@ def test_mixed_bfloat16_trains_with_float32_master_weights():
     assert history.history["loss"][-1] < history.history["loss"][0]
 
 
+@needs_training
+def test_integer_inputs_build_with_their_dtype():
+    """A subclassed model and a Sequential starting with an Embedding build from integer
+    token ids (the first batch's dtype), not from float placeholders."""
+    class Bag(zoo.Model):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.embed = layers.Embedding(20, 8)
+            self.pool = layers.GlobalAveragePooling1D()
+            self.head = layers.Dense(2)
+
+        def call(self, ids):
+            return self.head(self.pool(self.embed(ids)))
+
+    rng = np.random.default_rng(0)
+    ids = rng.integers(0, 20, (64, 5)).astype("int32")
+    labels = (ids[:, 0] >= 10).astype("int32")
+    for model in (Bag(), zoo.Sequential([layers.Embedding(20, 8), layers.GlobalAveragePooling1D(),
+                                         layers.Dense(2)])):
+        model.compile(optimizer=zoo.optimizers.Adam(0.05),
+                      loss=zoo.losses.SparseCategoricalCrossentropy(from_logits=True))
+        history = model.fit(ids, labels, batch_size=16, epochs=5, verbose=0)
+        assert history.history["loss"][-1] < history.history["loss"][0]
+
+
 @pytest.mark.skipif(BACKEND != "jax", reason="optax is a JAX library")
 def test_optax_transformation_drives_fit():
     optax = pytest.importorskip("optax")

@@ -60,27 +60,38 @@ class Model(Trainer, Layer):
         self._paths_assigned = True
 
     def build(self, input_shape=None):
-        """Build a subclassed model by calling it once on symbolic inputs of ``input_shape``."""
-        if input_shape is not None and getattr(self, "_build_input_shape", None) is None:
-            self._build_input_shape = input_shape  # recorded so model files can rebuild it
-        if self.built or input_shape is None or type(self).call is Model.call:
-            self.built = True
-            return
+        """Build a subclassed model by calling it once on symbolic inputs.
+
+        ``input_shape`` is a shape, a list or dict of shapes, or SymbolicTensors (which
+        carry their dtype: integer token ids stay integers)."""
         from zoo.backend.common.symbolic import SymbolicTensor
-        from zoo.layers.layer import map_structure
 
         def is_shape(s):
             return isinstance(s, (tuple, list)) and all(d is None or isinstance(d, int) for d in s)
 
         def to_spec(s):
-            return SymbolicTensor(s, self.compute_dtype)
+            return s if isinstance(s, SymbolicTensor) else SymbolicTensor(s, self.compute_dtype)
 
-        if is_shape(input_shape):
+        def shape_only(s):
+            return tuple(s.shape) if isinstance(s, SymbolicTensor) else s
+
+        if input_shape is not None and getattr(self, "_build_input_shape", None) is None:
+            # recorded so model files can rebuild it
+            if isinstance(input_shape, dict):
+                self._build_input_shape = {k: shape_only(v) for k, v in input_shape.items()}
+            elif is_shape(input_shape) or isinstance(input_shape, SymbolicTensor):
+                self._build_input_shape = shape_only(input_shape)
+            else:
+                self._build_input_shape = [shape_only(s) for s in input_shape]
+        if self.built or input_shape is None or type(self).call is Model.call:
+            self.built = True
+            return
+        if is_shape(input_shape) or isinstance(input_shape, SymbolicTensor):
             specs = to_spec(input_shape)
+        elif isinstance(input_shape, dict):
+            specs = {k: to_spec(v) for k, v in input_shape.items()}
         else:
-            specs = map_structure(lambda s: s, input_shape)
-            specs = {k: to_spec(v) for k, v in input_shape.items()} if isinstance(input_shape, dict) \
-                else [to_spec(s) for s in input_shape]
+            specs = [to_spec(s) for s in input_shape]
         self.built = True
         self._symbolic_without_node(specs)
         self._assign_variable_paths()

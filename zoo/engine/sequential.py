@@ -42,9 +42,12 @@ class Sequential(Model):
     def build(self, input_shape=None):
         if input_shape is None:
             return
-        self._build_input_shape = tuple(input_shape)
-        dtype = self._input_spec[1] if self._input_spec else self.compute_dtype
-        x = SymbolicTensor(tuple(input_shape), dtype)
+        if isinstance(input_shape, SymbolicTensor):  # a spec: keeps its dtype
+            x = input_shape
+        else:
+            dtype = self._input_spec[1] if self._input_spec else self.compute_dtype
+            x = SymbolicTensor(tuple(input_shape), dtype)
+        self._build_input_shape = tuple(x.shape)
         for layer in self._stack:
             x = layer._symbolic_without_node(x)
         self.built = True

@@ -213,19 +213,16 @@ class Trainer(backend.trainer.BackendTrainer):
 
     def _build_metrics(self, x, y):
         """Metrics whose state depends on shapes (F1Score) create it now, not while traced."""
-        from zoo.backend.common.symbolic import SymbolicTensor
-
-        specs = map_structure(lambda t: SymbolicTensor((None,) + tuple(t.shape[1:]),
-                                                       backend.core.dtype_of(t)), x)
-        y_pred = self._symbolic_without_node(specs)
+        y_pred = self._symbolic_without_node(_specs_like(x))
         for metric in self._compile_metrics:
             metric.build(tuple(y.shape) if hasattr(y, "shape") else None,
                          tuple(y_pred.shape) if hasattr(y_pred, "shape") else None)
         self._metrics_built = True
 
     def _symbolic_build(self, x):
-        """Build the model's variables from the first batch's shapes (batch dim unknown)."""
-        self.build(map_structure(lambda t: (None,) + tuple(t.shape[1:]), x))
+        """Build the model's variables from the first batch (shapes with the batch dim
+        unknown, dtypes as given: integer ids stay integers)."""
+        self.build(_specs_like(x))
         self._assign_variable_paths()
 
     def _reset_metrics(self):
@@ -312,6 +309,14 @@ class Trainer(backend.trainer.BackendTrainer):
             return logs
         values = [logs[name] for name in self.metrics_names if name in logs]
         return values[0] if len(values) == 1 else values
+
+
+def _specs_like(x):
+    """SymbolicTensors shaped like the batch ``x`` with an unknown batch dimension."""
+    from zoo.backend.common.symbolic import SymbolicTensor
+
+    return map_structure(lambda t: SymbolicTensor((None,) + tuple(t.shape[1:]),
+                                                  backend.core.dtype_of(t)), x)
 
 
 def _resolve_loss(loss, zoo_losses):

@@ -322,8 +322,10 @@ class Layer(backend.BackendLayer):
             if training is None:
                 training = bool(outer_training)
                 kwargs["training"] = training
-        else:
-            training = outer_training
+        else:  # call() takes no `training`: it still sets the mode for the sublayers
+            training = kwargs.pop("training", None)
+            if training is None:
+                training = outer_training
         state.training = training
         try:
             if policy.compute_dtype != policy.variable_dtype:
@@ -359,6 +361,8 @@ class Layer(backend.BackendLayer):
         from zoo.engine.node import Node
 
         self._call_signature()
+        if not type(self)._call_has_training:
+            kwargs = {k: v for k, v in kwargs.items() if k != "training"}
         if not self.built:
             self._build_from_call(args, kwargs)
         outer_depth = global_state.get("symbolic_layer_depth", 0)
