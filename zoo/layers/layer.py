@@ -102,9 +102,6 @@ class Layer(backend.BackendLayer):
                     self._track_variable(item.state, rename_on_conflict=True)
         object.__setattr__(self, name, value)
 
-    def __delattr__(self, name):
-        object.__delattr__(self, name)
-
     def _track_layer(self, layer):
         if any(existing is layer for existing in self._layers.values()):
             return

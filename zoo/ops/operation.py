@@ -2,8 +2,7 @@
 
     @op(shape_rules.elementwise_binary)
     def add(x1, x2):
-        x1, x2 = promote(x1, x2)
-        return backend.numpy.add(x1, x2)
+        return backend.numpy.add(*_promote(x1, x2))   # the zoo dtype rule (ops/numpy.py)
 
 Called on concrete tensors, the function runs eagerly (or is traced by jax.jit /
 tf.function / torch.compile). Called with any SymbolicTensor among its arguments, the shape
@@ -61,15 +60,3 @@ def op(shape_rule):
         return wrapper
 
     return decorator
-
-
-def promote(*xs):
-    """Convert the arguments to backend tensors of their common dtype (see dtypes.py)."""
-    from zoo import backend
-    from zoo.ops.shape_rules import dtype_of
-
-    kinds = [dtype_of(x) for x in xs]
-    dtype = backend.result_type(*kinds)
-    return tuple(backend.core.cast(x, dtype) if isinstance(k, str) and k != dtype
-                 else backend.core.convert_to_tensor(x, dtype if not isinstance(k, str) else None)
-                 for x, k in zip(xs, kinds))
