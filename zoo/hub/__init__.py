@@ -1,0 +1,1 @@
+"""Preset hub: resolution, download, verification, saving, upload, model cards."""

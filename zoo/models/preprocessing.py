@@ -1,0 +1,48 @@
+"""Tokenizer and Preprocessor: the non-layer half of a preset (vocabulary files, lengths).
+
+Protocol the preset hub relies on (zoo/hub/loading.py, zoo/hub/saving.py):
+- both are plain objects with ``get_config()`` and ``from_config(config)``; a config holds
+  only JSON data (never file contents, never code);
+- ``save_assets(directory)`` writes the files the object needs (e.g. ``vocab.txt``) into
+  ``directory``; ``load_assets(directory)`` reads them back into an object built by
+  ``from_config``;
+- a Preprocessor has ``.tokenizer`` and the class attribute ``tokenizer_cls``.
+"""
+
+
+class Tokenizer:
+    @classmethod
+    def from_preset(cls, handle, **overrides):
+        from zoo.hub import loading
+
+        return loading.load_tokenizer(handle, cls, **overrides)
+
+    def get_config(self):
+        return {}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def save_assets(self, directory):
+        pass
+
+    def load_assets(self, directory):
+        pass
+
+
+class Preprocessor:
+    tokenizer_cls = None
+
+    @classmethod
+    def from_preset(cls, handle, **overrides):
+        from zoo.hub import loading
+
+        return loading.load_preprocessor(handle, cls, **overrides)
+
+    def get_config(self):
+        return {}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
