@@ -14,7 +14,21 @@ _FUNCTIONAL_SUBCLASSES = {}
 
 
 def _is_functional_call(args, kwargs):
-    return len(args) >= 2 or "inputs" in kwargs or "outputs" in kwargs
+    """``cls(inputs, outputs)``: two positional arguments that hold SymbolicTensors (a
+    Task's ``cls(backbone, preprocessor)`` is not one), or ``inputs=``/``outputs=``."""
+    if "inputs" in kwargs or "outputs" in kwargs:
+        return True
+    return len(args) >= 2 and _holds_symbolic(args[0]) and _holds_symbolic(args[1])
+
+
+def _holds_symbolic(value):
+    from zoo.backend.common.symbolic import SymbolicTensor
+
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, (list, tuple)):
+        return bool(value) and all(_holds_symbolic(v) for v in value)
+    return isinstance(value, SymbolicTensor)
 
 
 def functional_class(cls):
@@ -116,6 +130,33 @@ class Model(Trainer, Layer):
         from zoo.saving import model_file
 
         model_file.save_model(self, filepath)
+
+    # -- presets (zoo/hub) ----------------------------------------------------------------
+    @classmethod
+    def from_preset(cls, handle, load_weights=True, dtype=None, **overrides):
+        """Build a model from a preset: a registry name, a local directory, ``hf://org/repo``
+        (a zoo preset, or a transformers checkpoint converted while it loads).
+
+        ``zoo.Model.from_preset`` returns whatever class the preset declares; a subclass's
+        checks that the preset fits it (a Task also loads from its backbone's preset, a
+        Backbone from a task's). ``dtype`` sets the dtype policy; ``overrides`` change config
+        entries (``dropout=0.0``, ``num_classes=3``).
+        """
+        from zoo.hub import loading
+
+        return loading.load_model(handle, cls, load_weights=load_weights, dtype=dtype,
+                                  **overrides)
+
+    def save_to_preset(self, directory, tokenizer=None, preprocessor=None, source=None,
+                       max_shard_size=None):
+        """Write this model as a zoo preset directory (atomically); see docs/presets.md."""
+        from zoo.hub import preset_format, saving
+
+        if max_shard_size is None:
+            max_shard_size = preset_format.DEFAULT_MAX_SHARD_SIZE
+        return saving.save_to_preset(self, directory, tokenizer=tokenizer,
+                                     preprocessor=preprocessor, source=source,
+                                     max_shard_size=max_shard_size)
 
     def get_config(self):
         """For a subclassed model: its constructor arguments, when they are plain data.

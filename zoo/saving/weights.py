@@ -143,33 +143,45 @@ def _attr_str(value):
 
 def write_weights_file(model, path):
     """Write ``model``'s variables into a new HDF5 file at ``path`` (not atomic by itself)."""
-    import zoo
-
-    h5py = _h5py()
     paths = _variable_paths(model)
     if not paths and not getattr(model, "built", True):
         raise ValueError(
             f"Cannot save the weights of {_model_description(model)}: it is not built yet "
             f"(it has no variables). Call it on data or call model.build(input_shape) first."
         )
+    write_variables_file(paths.items(), path, _model_description(model))
+
+
+def write_variables_file(items, path, description="the model"):
+    """Write ``(key, variable)`` pairs into a new HDF5 file at ``path``, one dataset per key
+    (not atomic by itself). Preset shards use it with a subset of a model's variables."""
+    import zoo
+
+    h5py = _h5py()
     # No HDF5 file lock: the file is private until the atomic rename publishes it.
     with h5py.File(path, "w", track_order=True, locking=False) as f:
         f.attrs["format"] = FORMAT
         f.attrs["format_version"] = FORMAT_VERSION
         f.attrs["zoo_version"] = zoo.__version__
         f.attrs["backend"] = zoo.config.backend()
-        for var_path, variable in paths.items():
+        for var_path, variable in items:
             data, dtype_attr = _to_storable(variable.numpy())
             try:
                 dataset = f.create_dataset(var_path, data=data)
             except ValueError as error:  # e.g. a name used both as a group and a dataset
                 raise ValueError(
-                    f"Cannot store variable {var_path!r} of {_model_description(model)}: "
-                    f"{error}"
+                    f"Cannot store variable {var_path!r} of {description}: {error}"
                 ) from error
             if dtype_attr is not None:
                 dataset.attrs["dtype"] = dtype_attr
             del data
+
+
+def stored_size(variable):
+    """Bytes a variable takes in a weights file (for splitting files into shards)."""
+    from zoo.backend.common import dtypes
+
+    return variable.size * dtypes.to_numpy_dtype(variable.dtype).itemsize
 
 
 def save_weights(model, filepath):
@@ -247,9 +259,16 @@ def _format_list(items):
 
 def check_compatible(model, file_entries, display):
     """Raise a ValueError listing every path/shape mismatch between model and file."""
-    variables = _variable_paths(model)
+    return check_variables(_variable_paths(model), file_entries, display,
+                           _model_description(model), built=getattr(model, "built", True))
+
+
+def check_variables(variables, file_entries, display, description, allow_unexpected=False,
+                    built=True):
+    """Raise a ValueError listing every mismatch between ``variables`` ({key: Variable}) and
+    ``file_entries``; with ``allow_unexpected`` extra keys in the file are fine."""
     missing = [p for p in variables if p not in file_entries]
-    unexpected = [p for p in file_entries if p not in variables]
+    unexpected = [] if allow_unexpected else [p for p in file_entries if p not in variables]
     shapes = [
         f"{p}: model has shape {tuple(v.shape)}, file has shape {file_entries[p][0]}"
         for p, v in variables.items()
@@ -262,7 +281,7 @@ def check_compatible(model, file_entries, display):
     if not (missing or unexpected or shapes or bad_dtypes):
         return variables
     count = len(missing) + len(unexpected) + len(shapes) + len(bad_dtypes)
-    lines = [f"Cannot load weights from {display!r} into {_model_description(model)}: "
+    lines = [f"Cannot load weights from {display!r} into {description}: "
              f"{count} mismatch{'es' if count != 1 else ''}; no variable was changed."]
     if missing:
         lines.append(f"  missing in file ({len(missing)}; the model has them, the file does not):")
@@ -277,39 +296,76 @@ def check_compatible(model, file_entries, display):
     if bad_dtypes:
         lines.append(f"  unreadable dtypes ({len(bad_dtypes)}):")
         lines.append(_format_list(bad_dtypes))
-    if not variables and not getattr(model, "built", True):
+    if not variables and not built:
         lines.append("  The model is not built (it has no variables yet): call it on data or "
                      "call model.build(input_shape) before loading weights.")
     raise ValueError("\n".join(lines))
 
 
-def load_weights_file(model, path, display=None):
-    """Load an HDF5 weights file at ``path`` into ``model``; errors name ``display``."""
+def read_entries(files):
+    """{key: (shape, dtype attribute, stored dtype, file index)} over ``files``, a list of
+    ``(path, display)`` (one weights file, or the shards of one); metadata only."""
+    entries = {}
+    for index, (path, display) in enumerate(files):
+        with _open_weights(path, display) as f:
+            for key, entry in _file_entries(f, display).items():
+                if key in entries:
+                    raise _not_readable(display, f"{key!r} is also stored in "
+                                                 f"{files[entries[key][3]][1]!r}")
+                entries[key] = entry + (index,)
+    return entries
+
+
+def _read_array(f, key, entry, target, display):
+    dtype_attr = entry[1]
+    try:
+        dataset = f[key]
+        if dtype_attr is None and dataset.dtype != target and target.kind in "biuf" \
+                and target.name != "bfloat16":
+            array = dataset.astype(target)[()]  # convert while reading: one copy
+        else:
+            array = dataset[()]
+    except (OSError, RuntimeError, KeyError, ValueError, TypeError) as error:
+        raise _not_readable(
+            display, f"reading {key!r} failed with {type(error).__name__}: {error}"
+        ) from None
+    array = np.asarray(_from_stored(array, dtype_attr))
+    return array if array.dtype == target else array.astype(target)
+
+
+def load_variables(variables, files, description, allow_unexpected=False, entries=None,
+                   display=None):
+    """Assign ``variables`` ({key in file: Variable}) from ``files`` ([(path, display)]).
+
+    Every file is checked first (names and shapes, metadata only); then datasets are read
+    one at a time, file by file, so at most one tensor is in flight beyond the variables.
+    """
     from zoo.backend.common import dtypes
 
+    if entries is None:
+        entries = read_entries(files)
+    display = display or ", ".join(d for _, d in files)
+    check_variables(variables, entries, display, description, allow_unexpected)
+    for index, (path, file_display) in enumerate(files):
+        keys = [k for k in variables if entries[k][3] == index]
+        if not keys:
+            continue
+        with _open_weights(path, file_display) as f:
+            for key in keys:  # one tensor in flight at a time
+                variable = variables[key]
+                array = _read_array(f, key, entries[key], dtypes.to_numpy_dtype(variable.dtype),
+                                    file_display)
+                variable.assign(array)
+                del array
+
+
+def load_weights_file(model, path, display=None):
+    """Load an HDF5 weights file at ``path`` into ``model``; errors name ``display``."""
     display = display or path
-    with _open_weights(path, display) as f:
-        entries = _file_entries(f, display)
-        variables = check_compatible(model, entries, display)
-        for var_path, variable in variables.items():  # one tensor in flight at a time
-            target = dtypes.to_numpy_dtype(variable.dtype)
-            dtype_attr = entries[var_path][1]
-            try:
-                dataset = f[var_path]
-                if dtype_attr is None and dataset.dtype != target and target.kind in "biuf" \
-                        and target.name != "bfloat16":
-                    array = dataset.astype(target)[()]  # convert while reading: one copy
-                else:
-                    array = dataset[()]
-            except (OSError, RuntimeError, KeyError, ValueError, TypeError) as error:
-                raise _not_readable(
-                    display, f"reading {var_path!r} failed with {type(error).__name__}: {error}"
-                ) from None
-            array = np.asarray(_from_stored(array, dtype_attr))
-            if array.dtype != target:
-                array = array.astype(target)
-            variable.assign(array)
-            del array
+    entries = read_entries([(path, display)])
+    check_compatible(model, entries, display)
+    load_variables(_variable_paths(model), [(path, display)], _model_description(model),
+                   entries=entries, display=display)
 
 
 def load_weights(model, filepath):

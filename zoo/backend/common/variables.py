@@ -4,14 +4,49 @@ A variable has a ``name`` (unique inside its layer), a ``path`` (set by the mode
 it, e.g. ``encoder/layer_0/attention/query/kernel``), ``trainable``, a dtype and a shape.
 Reads go through ``.value``, which honours the stateless scope (pure calls) and the autocast
 scope (mixed precision); writes go through ``assign``.
+
+Deferred init (``with DeferredInitScope():``, used when loading presets): a variable created
+inside the scope records its shape, dtype and initializer but holds no memory (``_value`` is
+None). Its first ``assign`` (e.g. from a weights file) gives it storage; a read before that (other
+than a symbolic one while a model is being built), or the end of the scope, runs the
+initializer. So loading a model never builds a random copy
+of it first.
 """
 import numpy as np
 
 from zoo.backend.common import dtypes
 from zoo.backend.common.global_state import _STATE  # read directly: `.value` is hot
+from zoo.backend.common.global_state import Scope
+from zoo.backend.common.symbolic import SymbolicTensor
+
+
+class DeferredInitScope(Scope):
+    """Variables created inside get storage on first assign, or at the latest when the
+    scope ends (then from their initializer). On an exception they stay deferred: a later
+    read still initializes them."""
+
+    _scope_name = "deferred_init_scope"
+
+    def __init__(self):
+        self.variables = []
+
+    def __exit__(self, exc_type, *exc):
+        super().__exit__(exc_type, *exc)
+        variables, self.variables = self.variables, []
+        if exc_type is None:
+            for variable in variables:
+                variable._materialize()
+        return False
+
+
+def deferred_init_scope():
+    """The active DeferredInitScope, or None."""
+    return getattr(_STATE, "deferred_init_scope", None)
 
 
 class Variable:
+    _initializer = None  # set only while a variable is deferred
+
     def __init__(self, initializer, shape=None, dtype=None, trainable=True, autocast=True,
                  name=None):
         name = name or "variable"
@@ -22,6 +57,13 @@ class Variable:
         self.trainable = bool(trainable)
         self.autocast = autocast
         self._dtype = dtypes.standardize_dtype(dtype)
+        scope = getattr(_STATE, "deferred_init_scope", None)
+        if scope is not None and callable(initializer) and shape is not None:
+            self._shape = tuple(int(d) for d in shape)
+            self._initializer = initializer
+            self._value = None
+            scope.variables.append(self)
+            return
         if callable(initializer):
             if shape is None:
                 raise ValueError(f"Variable {name!r}: an initializer needs a `shape`.")
@@ -50,6 +92,38 @@ class Variable:
     def _cast(self, tensor, dtype):
         raise NotImplementedError
 
+    def _own(self, tensor):
+        """A tensor this variable may keep (torch: a copy, not a view of the caller's array)."""
+        return tensor
+
+    def _on_materialized(self):
+        """Called once a deferred variable has storage (torch: register the Parameter)."""
+
+    # -- deferred init ---------------------------------------------------------------------
+    @property
+    def deferred(self):
+        """True while the variable has no storage yet (see DeferredInitScope)."""
+        return self._value is None
+
+    def _set_initial(self, tensor):
+        self._initializer = None
+        self._value = self._initialize(tensor)
+        self._on_materialized()
+
+    def _symbolic_value(self):
+        dtype = self._dtype
+        autocast = getattr(_STATE, "autocast_scope", None)
+        if autocast is not None and self.autocast and dtype in dtypes.FLOAT_TYPES:
+            dtype = autocast.dtype
+        return SymbolicTensor(self._shape, dtype)
+
+    def _materialize(self):
+        """Give a deferred variable its initial value; return the storage."""
+        if self._value is None:
+            value = self._initializer(self._shape, self._dtype)
+            self._set_initial(self._to_backend(value, self._dtype))
+        return self._value
+
     # -- public API ------------------------------------------------------------------------
     @property
     def value(self):
@@ -59,6 +133,10 @@ class Variable:
             value = scope.get_current_value(self)
         if value is None:
             value = self._value
+            if value is None:
+                if getattr(_STATE, "symbolic_layer_depth", 0):
+                    return self._symbolic_value()  # building a model: shape and dtype suffice
+                value = self._materialize()
         autocast = getattr(_STATE, "autocast_scope", None)
         if autocast is not None and self.autocast and self._dtype in dtypes.FLOAT_TYPES \
                 and autocast.dtype != self._dtype:
@@ -92,6 +170,8 @@ class Variable:
         scope = getattr(_STATE, "stateless_scope", None)
         if scope is not None and scope.collect_updates:
             scope.add_update(self, tensor)
+        elif self._value is None:  # deferred: this value becomes the storage
+            self._set_initial(self._own(tensor))
         else:
             self._direct_assign(tensor)
         return value

@@ -31,15 +31,15 @@ class Variable(BaseVariable):
 
     @property
     def handle(self):
-        return self._value.handle
+        return self._materialize().handle
 
     @property
     def _unique_id(self):
-        return self._value._unique_id
+        return self._materialize()._unique_id
 
     @property
     def tf_variable(self):
-        return self._value
+        return self._materialize()
 
     # tf.convert_to_tensor(variable) and tf ops on a Variable read its current value.
     def _dense_var_to_tensor(self, dtype=None, name=None, as_ref=False):

@@ -52,6 +52,15 @@ class Variable(BaseVariable):
         with torch.no_grad():
             self._value.copy_(tensor)
 
+    # Deferred init: the modules that track this variable register its Parameter once it
+    # exists (until then they hold None under its name; see zoo/backend/torch/layer.py).
+    def _own(self, tensor):
+        return tensor.clone()
+
+    def _on_materialized(self):
+        for module in self.__dict__.pop("_torch_owners", ()):
+            module._parameters[self.name] = self._value
+
     def _cast(self, tensor, dtype):
         return cast(tensor, dtype)
 

@@ -16,6 +16,8 @@ class BackendLayer(torch.nn.Module):
 
     def _track_backend_variable(self, variable):
         self._parameters[variable.name] = variable._value
+        if variable._value is None:  # deferred init: registered when it gets storage
+            variable.__dict__.setdefault("_torch_owners", []).append(self)
 
     def forward(self, *args, **kwargs):
         return self.__call__(*args, **kwargs)

@@ -1,0 +1,90 @@
+"""The dispatch table from a transformers ``model_type`` to the zoo code that converts it.
+
+Each architecture registers itself from its own ``convert.py``::
+
+    register_converter("bert", "zoo.models.bert:BertBackbone", backbone_config, load_backbone,
+                       task_loaders={BertMaskedLM: load_masked_lm_head}, tokenizer=tokenizer)
+
+    backbone_config(hf_config: dict) -> dict        the zoo backbone's config
+    load_backbone(backbone, reader) -> None          assigns every backbone variable
+    task_loaders: {TaskClass: load_head(task, reader) -> None}
+    tokenizer(directory, cls) -> Tokenizer or None   from vocab.txt / tokenizer.json ...
+
+``reader`` is a CheckpointReader (or any mapping of NumPy arrays). Registration is lazy:
+``MODULES`` maps a model_type to the module that registers it, imported on first use, so
+``zoo.hub`` never imports every model up front.
+"""
+import importlib
+from dataclasses import dataclass, field
+
+# model_type -> module whose import registers its converter (add a line per architecture).
+MODULES = {
+    "bert": "zoo.models.bert.convert",
+    "opt": "zoo.models.opt.convert",
+    "whisper": "zoo.models.whisper.convert",
+}
+
+_CONVERTERS = {}
+
+
+def _resolve(target):
+    """A class, or a lazy "package.module:Name" string -> the class."""
+    if not isinstance(target, str):
+        return target
+    module, _, name = target.partition(":")
+    if not name:
+        raise ValueError(f"Lazy class reference {target!r} must look like 'package.module:Name'.")
+    return getattr(importlib.import_module(module), name)
+
+
+@dataclass
+class Converter:
+    model_type: str
+    backbone_cls: object
+    backbone_config: object
+    load_backbone: object
+    task_loaders: dict = field(default_factory=dict)
+    tokenizer: object = None
+
+    def backbone_class(self):
+        return _resolve(self.backbone_cls)
+
+    def head_loader(self, task_cls):
+        """The head loader registered for ``task_cls`` (or its nearest base), or None."""
+        loaders = {_resolve(k): v for k, v in self.task_loaders.items()}
+        for klass in task_cls.__mro__:
+            if klass in loaders:
+                return loaders[klass]
+        return None
+
+
+def register_converter(model_type, backbone_cls, backbone_config, load_backbone,
+                       task_loaders=None, tokenizer=None):
+    """Register how a transformers checkpoint of ``model_type`` becomes a zoo model."""
+    for name, fn in (("backbone_config", backbone_config), ("load_backbone", load_backbone)):
+        if not callable(fn):
+            raise TypeError(f"register_converter({model_type!r}): {name} must be callable.")
+    converter = Converter(model_type, backbone_cls, backbone_config, load_backbone,
+                          dict(task_loaders or {}), tokenizer)
+    _CONVERTERS[model_type] = converter
+    return converter
+
+
+def known_model_types():
+    return sorted(set(MODULES) | set(_CONVERTERS))
+
+
+def get_converter(model_type, where="this checkpoint"):
+    """The Converter for ``model_type``, importing its module on first use."""
+    if model_type not in _CONVERTERS and model_type in MODULES:
+        try:
+            importlib.import_module(MODULES[model_type])
+        except ModuleNotFoundError as error:
+            if not MODULES[model_type].startswith(error.name or "\0"):
+                raise
+    if model_type not in _CONVERTERS:
+        available = ", ".join(sorted(_CONVERTERS)) or "none yet"
+        raise ValueError(
+            f"{where} is a transformers checkpoint with model_type {model_type!r}, which zoo "
+            f"cannot convert (converters available: {available}).")
+    return _CONVERTERS[model_type]
