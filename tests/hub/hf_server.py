@@ -28,6 +28,7 @@ import threading
 import urllib.parse
 
 MAX_BODY = 256 << 20           # bytes; larger requests are refused (413)
+MAX_CONNECTIONS = 32           # concurrent connections served per server
 LFS_THRESHOLD = 10 << 20       # the Hub's rule: large files go to LFS ...
 LFS_SUFFIXES = (".h5", ".safetensors", ".bin", ".pt", ".msgpack", ".onnx", ".npz")  # ... and these
 GITATTRIBUTES = "".join(f"*{s} filter=lfs diff=lfs merge=lfs -text\n" for s in LFS_SUFFIXES).encode()
@@ -157,11 +158,24 @@ class FakeHub:
 
 
 class _Server(http.server.ThreadingHTTPServer):
+    """Threaded, but bounded: at most MAX_CONNECTIONS handler threads at a time (further
+    connections wait in the listen backlog), each idle-timed-out after _Handler.timeout."""
     daemon_threads = True
 
     def __init__(self, fake, role):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.fake, self.role = fake, role
+        self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+
+    def process_request(self, request, client_address):
+        self._slots.acquire()
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request, client_address):
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
 
 
 class _HTTPError(Exception):

@@ -193,3 +193,12 @@ def test_save_upload_from_preset_round_trip(fake_hub, write_token, tmp_path):
                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.split()[-2:] == ["ok", other]
+
+
+def test_the_loopback_hub_refuses_oversized_bodies(fake_hub, write_token, tmp_path, monkeypatch):
+    from tests.hub import hf_server
+
+    monkeypatch.setattr(hf_server, "MAX_BODY", 3600)  # the API calls fit, the 4 kB weights not
+    with pytest.raises(upload.PresetUploadError, match=r"model\.weights\.h5.*413"):
+        upload.upload_preset("hf://me/preset", hand_made_preset(tmp_path / "preset"))
+    assert len(fake_hub.repos["me/preset"].commits) == 1  # nothing committed

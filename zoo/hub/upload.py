@@ -56,11 +56,16 @@ def upload_preset(handle, directory, revision=None, private=False, commit_messag
             api.create_branch(repo_id, branch=revision, exist_ok=True)
         commit = api.create_commit(repo_id, operations=operations, commit_message=message,
                                    revision=revision)
-    except hf_errors.HfHubHTTPError as e:
-        status = getattr(e.response, "status_code", None)
+    except (hf_errors.HfHubHTTPError, RuntimeError) as e:
+        # huggingface_hub wraps a failed LFS transfer in RuntimeError("... '<file>' ...")
+        http = e if isinstance(e, hf_errors.HfHubHTTPError) else e.__cause__
+        if not isinstance(http, hf_errors.HfHubHTTPError):
+            raise
+        status = getattr(http.response, "status_code", None)
         hint = (" (set HF_TOKEN to a token with write access)" if status in (401, 403) else "")
-        raise PresetUploadError(f"Uploading {directory} to {handle} failed{hint}: "
-                                f"{str(e).splitlines()[0]}") from None
+        what = "" if http is e else f"{str(e).splitlines()[0]} "
+        raise PresetUploadError(f"Uploading {directory} to {handle} failed{hint}: {what}"
+                                f"{str(http).splitlines()[0]}") from None
     return UploadInfo(repo_id=repo_id, revision=revision, commit=commit.oid,
                       commit_url=commit.commit_url,
                       metadata_sha256=download.sha256_file(os.path.join(directory, "metadata.json")),
