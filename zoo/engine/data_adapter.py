@@ -128,6 +128,8 @@ class DataHandler:
             order = np.random.default_rng([self.seed, epoch]).permutation(self.num_samples)
         for step in range(self.num_batches):
             index = order[step * self.batch_size:(step + 1) * self.batch_size]
+            if not self.shuffle:  # a slice, not a gather
+                index = slice(step * self.batch_size, (step + 1) * self.batch_size)
             pick = lambda a: None if a is None else _to_tensor(a[index])  # noqa: E731
             x = map_structure(pick, self.x)
             if self.y is None and self.sample_weight is None:

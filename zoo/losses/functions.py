@@ -66,6 +66,11 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
     y_pred = to_float(y_pred)
     y_true = sparse_labels(ops.convert_to_tensor(y_true), y_pred,
                            "sparse_categorical_crossentropy", axis)
+    return sparse_crossentropy_checked(y_true, y_pred, from_logits, ignore_class, axis)
+
+
+def sparse_crossentropy_checked(y_true, y_pred, from_logits, ignore_class, axis):
+    """The crossentropy of already checked int32 ids and float predictions."""
     if ignore_class is None:
         return ops.sparse_categorical_crossentropy(y_true, y_pred, from_logits=from_logits,
                                                    axis=axis)

@@ -12,7 +12,7 @@ half-precision predictions.
 """
 import re
 
-from zoo import ops
+from zoo import backend, ops
 from zoo.backend.common import config, dtypes
 from zoo.ops.shape_rules import shape_of
 
@@ -29,8 +29,11 @@ def default_float():
 
 def to_float(x, dtype=None):
     """``x`` as a tensor of ``dtype``; by default half precision and integers become float32."""
-    x = ops.convert_to_tensor(x)
-    current = ops.dtype(x)
+    if backend.core.is_tensor(x):  # the hot path: no op dispatch
+        current = backend.core.dtype_of(x)
+    else:
+        x = ops.convert_to_tensor(x)
+        current = ops.dtype(x)
     if dtype is None:
         dtype = current if current in ("float32", "float64") else "float32"
     return x if current == dtype else ops.cast(x, dtype)
@@ -69,7 +72,8 @@ def sparse_labels(y_true, y_pred, name, axis=-1):
         y_true = ops.squeeze(y_true, axis)
     if not sp or not _compatible(shape_of(y_true), expected):
         raise incompatible(name, st, sp, f" (expected integer class ids of shape {expected})")
-    if ops.dtype(y_true) != "int32":
+    if (backend.core.dtype_of(y_true) if backend.core.is_tensor(y_true)
+            else ops.dtype(y_true)) != "int32":
         y_true = ops.cast(y_true, "int32")
     return y_true
 
@@ -97,6 +101,9 @@ def weights_like(sample_weight, values, dtype):
 
 
 def reduce_weighted(values, sample_weight=None, mask=None, reduction="sum_over_batch_size"):
+    if sample_weight is None and mask is None and reduction in ("sum_over_batch_size", "mean") \
+            and shape_of(values) and all(isinstance(d, int) and d for d in shape_of(values)):
+        return ops.mean(values)  # the common case: one op, one backward node
     dtype = ops.dtype(values)
     weights = None if sample_weight is None else weights_like(sample_weight, values, dtype)
     if mask is not None:
@@ -144,7 +151,8 @@ class Loss:
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         y_pred = to_float(y_pred, self.dtype)
-        y_true = ops.convert_to_tensor(y_true)
+        if not backend.core.is_tensor(y_true):
+            y_true = ops.convert_to_tensor(y_true)
         name = type(self).__name__
         if self.shape_check == "dense":
             if self.expand_rank_1 and len(shape_of(y_pred)) == 1 \

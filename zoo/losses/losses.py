@@ -72,6 +72,10 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
         self.ignore_class = ignore_class
         self.axis = axis
 
+    def call(self, y_true, y_pred):  # __call__ has checked the ids and the float dtype
+        return functions.sparse_crossentropy_checked(y_true, y_pred, self.from_logits,
+                                                     self.ignore_class, self.axis)
+
     def compute_mask(self, y_true, y_pred):
         if self.ignore_class is None:
             return None

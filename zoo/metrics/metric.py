@@ -22,7 +22,7 @@ from zoo import backend, ops
 from zoo.backend.common import config, dtypes
 from zoo.backend.common.stateless_scope import StatelessScope
 from zoo.layers import initializers
-from zoo.losses.loss import snake_case
+from zoo.losses.loss import snake_case, to_float
 
 
 class Metric:
@@ -117,5 +117,4 @@ class Metric:
 
 
 def as_float(x, dtype):
-    x = ops.convert_to_tensor(x)
-    return x if ops.dtype(x) == dtype else ops.cast(x, dtype)
+    return to_float(x, dtype)

@@ -51,6 +51,12 @@ class Mean(Metric):
         self.count = self.add_variable((), "zeros", name="count")
 
     def update_state(self, values, sample_weight=None):
+        if sample_weight is None:
+            values = as_float(values, self.dtype)
+            if not shape_of(values):  # one scalar (the loss tracker's case): 2 adds
+                self.total.assign_add(values)
+                self.count.assign_add(1.0)
+                return
         values, weights = samplewise(values, sample_weight, self.dtype)
         self.total.assign_add(ops.sum(ops.multiply(values, weights)))
         self.count.assign_add(ops.sum(weights))

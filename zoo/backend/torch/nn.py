@@ -258,12 +258,16 @@ def categorical_crossentropy(target, output, from_logits, axis):
 def sparse_categorical_crossentropy(target, output, from_logits, axis):
     if target.ndim == output.ndim:
         target = target.squeeze(axis)
-    if from_logits:  # gather the log-probabilities: a few kernels, no one-hot tensor
+    if from_logits:  # one fused kernel (log-softmax + gather), no one-hot tensor
         axis = axis % output.ndim
         classes = output.shape[axis]
-        valid = (target >= 0) & (target < classes)
-        index = torch.where(valid, target, 0).long().unsqueeze(axis)
-        picked = torch.gather(torch.log_softmax(output, dim=axis), axis, index).squeeze(axis)
-        return torch.where(valid, -picked, 0.0)  # out-of-range ids (padding) give 0
+        # out-of-range ids (padding) become torch's ignore index: a loss of 0
+        target = torch.where((target >= 0) & (target < classes), target, -100).long()
+        if axis != 1 or output.ndim == 1:
+            output = output.movedim(axis, -1).reshape(-1, classes)
+            shape = target.shape
+            return F.cross_entropy(output, target.reshape(-1), reduction="none",
+                                   ignore_index=-100).reshape(shape)
+        return F.cross_entropy(output, target, reduction="none", ignore_index=-100)
     target = one_hot(target, output.shape[axis], axis, output.dtype)
     return categorical_crossentropy(target, output, from_logits, axis)
