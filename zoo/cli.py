@@ -139,12 +139,15 @@ def cmd_info(args):
         print("files")
         name_width = max(len(f[0]) for f in desc.files)
         for name, size, path in desc.files:
-            state = "cached" if path else "not cached"
+            state = ("local" if desc.repo_id is None else "cached") if path else "not cached"
             size_text = _bytes(size) if size is not None else ""
             print(f"  {name.ljust(name_width)}  {state.ljust(10)}  {size_text}".rstrip())
-    if desc.problem:
+    known = entry is not None or desc.config is not None
+    if desc.problem and known:
         print(f"note: {desc.problem}")
-    return EXIT_OK if (entry is not None or desc.config is not None) else EXIT_ERROR
+    elif not known:
+        print(f"zoo info: error: {desc.problem or 'no config.json found'}", file=sys.stderr)
+    return EXIT_OK if known else EXIT_ERROR
 
 
 def cmd_download(args):

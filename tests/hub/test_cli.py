@@ -67,6 +67,13 @@ def test_info_online_lists_files_and_cache_state(capsys, fake_hub):
     assert "not cached" not in out
 
 
+def test_info_on_a_local_preset(capsys, tmp_path):
+    pm.make_backbone(seed=2).save_to_preset(str(tmp_path / "p"))
+    code, out, _ = run(capsys, "info", str(tmp_path / "p"))
+    assert code == 0 and "zoo preset" in out and "zoo_tests>TinyBackbone" in out
+    assert "model.weights.h5" in out and "local" in out and "not cached" not in out
+
+
 def test_runtime_errors_exit_1_with_a_message(capsys):
     code, out, err = run(capsys, "info", "bert_bsae")
     assert code == 1 and out == "" and "Did you mean" in err and "Traceback" not in err
@@ -76,6 +83,8 @@ def test_runtime_errors_exit_1_with_a_message(capsys):
     assert code == 1 and "HF_HUB_OFFLINE" in err
     code, _, err = run(capsys, "--debug", "download", "hf://org/x")
     assert code == 1 and "Traceback" in err
+    code, _, err = run(capsys, "info", "hf://org/x")  # nothing known: the hub is unreachable
+    assert code == 1 and "cannot be reached" in err
 
 
 def test_download_prints_the_directory(capsys, fake_hub):
