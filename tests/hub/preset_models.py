@@ -160,6 +160,91 @@ def make_classifier(seed=1, num_classes=3):
                                name="tiny_classifier"), seed)
 
 
+# -- a transformers-style checkpoint of TinyBackbone and its converter ---------------------
+
+HF_CONFIG = {"model_type": "zoo_tiny", "vocab_size": 11, "hidden_size": 8,
+             "num_hidden_layers": 2}
+
+
+def hf_state_dict(seed=0, num_classes=None, dtype="float32"):
+    """Tensors named and laid out like a torch checkpoint (Linear weights are (out, in))."""
+    rng = np.random.RandomState(seed)
+
+    def r(*shape):
+        return rng.uniform(-0.5, 0.5, shape).astype(dtype)
+
+    tensors = {"tiny.embeddings.weight": r(11, 8), "tiny.norm.weight": r(8),
+               "tiny.norm.bias": r(8)}
+    for i in range(2):
+        tensors[f"tiny.layers.{i}.weight"] = r(8, 8)
+        tensors[f"tiny.layers.{i}.bias"] = r(8)
+    if num_classes:
+        tensors["classifier.weight"] = r(num_classes, 8)
+        tensors["classifier.bias"] = r(num_classes)
+    return tensors
+
+
+def hf_backbone_config(hf_config):
+    return {"vocabulary_size": hf_config["vocab_size"], "hidden_dim": hf_config["hidden_size"],
+            "num_layers": hf_config["num_hidden_layers"], "name": "tiny_backbone"}
+
+
+def hf_load_backbone(backbone, reader):
+    backbone.token_embedding.embeddings.assign(reader["tiny.embeddings.weight"])
+    for i, block in enumerate(backbone.blocks):
+        block.kernel.assign(np.transpose(reader[f"tiny.layers.{i}.weight"]))
+        block.bias.assign(reader[f"tiny.layers.{i}.bias"])
+    backbone.norm.gamma.assign(reader["tiny.norm.weight"])
+    backbone.norm.beta.assign(reader["tiny.norm.bias"])
+
+
+def hf_load_classifier(task, reader):
+    task.head.kernel.assign(np.transpose(reader["classifier.weight"]))
+    task.head.bias.assign(reader["classifier.bias"])
+
+
+def hf_tokenizer(directory, cls):
+    path = os.path.join(directory, "vocab.txt")
+    if not os.path.exists(path):
+        return None
+    tokenizer = TinyTokenizer()
+    tokenizer.load_assets(directory)
+    return tokenizer
+
+
+def register_tiny_converter(backbone_cls=TinyBackbone):
+    from zoo.hub.converters import register_converter
+
+    return register_converter("zoo_tiny", backbone_cls, hf_backbone_config, hf_load_backbone,
+                              task_loaders={TinyClassifier: hf_load_classifier},
+                              tokenizer=hf_tokenizer)
+
+
+def write_hf_checkpoint(directory, tensors, shards=1, vocab=True):
+    """config.json + model.safetensors (or an index and ``shards`` files) + vocab.txt."""
+    import json
+
+    from safetensors.numpy import save_file
+
+    os.makedirs(directory, exist_ok=True)
+    with open(os.path.join(directory, "config.json"), "w") as f:
+        json.dump(HF_CONFIG, f)
+    if vocab:
+        TinyTokenizer(VOCAB).save_assets(directory)
+    if shards == 1:
+        save_file(tensors, os.path.join(directory, "model.safetensors"))
+        return
+    keys = sorted(tensors)
+    weight_map = {}
+    for i in range(shards):
+        name = f"model-{i + 1:05d}-of-{shards:05d}.safetensors"
+        part = {k: tensors[k] for k in keys[i::shards]}
+        save_file(part, os.path.join(directory, name))
+        weight_map.update({k: name for k in part})
+    with open(os.path.join(directory, "model.safetensors.index.json"), "w") as f:
+        json.dump({"metadata": {}, "weight_map": weight_map}, f)
+
+
 def save_all(directory):
     """Save a backbone preset and a task preset (sharded) plus their outputs."""
     backbone = make_backbone(seed=3)
@@ -172,5 +257,59 @@ def save_all(directory):
     print(zoo.config.backend(), {k: v.shape for k, v in outputs.items()})
 
 
+# -- peak memory of a load (run in a fresh process: python -m tests.hub.preset_models) ------
+
+def _rss():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def _reset_peak():
+    """Linux: writing 5 to clear_refs resets this process's peak RSS (VmHWM)."""
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
+
+
+def _peak():
+    """Peak RSS since _reset_peak. ru_maxrss is the same counter, except that it also keeps
+    the peak of the forked parent's pages from before exec: VmHWM does not."""
+    import resource
+
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def measure_load(preset, warm_preset, mode):
+    """Peak RSS above the steady state while loading ``preset`` (bytes). ``mode``: "preset"
+    (from_preset) or "naive" (build with random init, then load_weights: for comparison)."""
+    import gc
+    import json
+
+    zoo.Model.from_preset(warm_preset)(TOKENS)  # imports, backend and file-format warm-up
+    gc.collect()
+    before = _rss()
+    _reset_peak()
+    if mode == "preset":
+        model = zoo.Model.from_preset(preset)
+    else:
+        with open(os.path.join(preset, "config.json")) as f:
+            model = TinyBackbone(**json.load(f)["config"])
+        model.load_weights(os.path.join(preset, "model.weights.h5"))
+    peak = _peak()
+    model(TOKENS)
+    result = {"backend": zoo.config.backend(), "mode": mode, "before": before,
+              "peak_extra": peak - before, "after_extra": _rss() - before,
+              "model_bytes": sum(v.size * 4 for v in model.variables),
+              "largest_bytes": max(v.size * 4 for v in model.variables)}
+    print("RESULT " + json.dumps(result))
+    return result
+
+
 if __name__ == "__main__":
-    save_all(sys.argv[1])
+    if sys.argv[1] == "measure":
+        measure_load(*sys.argv[2:5])
+    else:  # save DIRECTORY
+        save_all(sys.argv[2])

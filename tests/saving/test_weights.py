@@ -266,7 +266,14 @@ def test_load_reads_one_dataset_at_a_time(tmp_path, monkeypatch):
         events.append(("read", self.name))
         return original_read(self, key)
 
+    original_read_direct = h5py.Dataset.read_direct
+
+    def read_direct(self, *args, **kwargs):  # the loader reads into aligned arrays
+        events.append(("read", self.name))
+        return original_read_direct(self, *args, **kwargs)
+
     monkeypatch.setattr(h5py.Dataset, "__getitem__", read)
+    monkeypatch.setattr(h5py.Dataset, "read_direct", read_direct)
     for path_, variable in model.variable_paths().items():
         original_assign = variable.assign
 

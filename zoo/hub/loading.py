@@ -27,7 +27,6 @@ from zoo.hub import preset_format as fmt
 from zoo.hub.preset_format import PresetError
 from zoo.saving import serialization
 
-
 # -- handles ------------------------------------------------------------------------------
 
 def local_directory(handle, allow_pickle=False):
@@ -469,6 +468,11 @@ def _load_transformers(source, cls, load_weights, dtype, overrides, allow_pickle
         raise PresetError(
             f"{source.label} is a transformers {converter.model_type!r} checkpoint, which "
             f"converts to {backbone_cls.__name__}, not a {cls.__name__}.")
+    reader = None
+    if load_weights:  # opened first: refuses pickle-only checkpoints before anything else
+        from zoo.hub.checkpoint_reader import CheckpointReader
+
+        reader = CheckpointReader(source.directory, allow_pickle=allow_pickle)
     try:
         config = converter.backbone_config(dict(source.hf_config))
     except (KeyError, TypeError, ValueError) as error:
@@ -482,11 +486,6 @@ def _load_transformers(source, cls, load_weights, dtype, overrides, allow_pickle
         head_keys = _named_parameters(task_cls) - {"self", "backbone", "preprocessor"}
         head_overrides, backbone_overrides = _split_overrides(overrides, head_keys, config,
                                                               source.label, task_cls)
-    reader = None
-    if load_weights:
-        from zoo.hub.checkpoint_reader import CheckpointReader
-
-        reader = CheckpointReader(source.directory, allow_pickle=allow_pickle)
     preprocessor = _preset_preprocessor(source, task_cls) if task_cls else None
     with _dtype_scope(dtype), DeferredInitScope():
         backbone = _construct(backbone_cls, _with_dtype({**config, **backbone_overrides},

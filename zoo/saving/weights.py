@@ -316,6 +316,16 @@ def read_entries(files):
     return entries
 
 
+def _aligned_empty(shape, dtype, alignment=256):
+    """An uninitialized array whose data is ``alignment``-byte aligned: TensorFlow then
+    wraps it without a copy (it copies arrays that are not), torch and NumPy as before."""
+    dtype = np.dtype(dtype)
+    nbytes = int(np.prod(shape)) * dtype.itemsize
+    raw = np.empty(nbytes + alignment, dtype=np.uint8)
+    start = (-raw.ctypes.data) % alignment
+    return raw[start:start + nbytes].view(dtype).reshape(shape)
+
+
 def _read_array(f, key, entry, target, display):
     dtype_attr = entry[1]
     try:
@@ -323,6 +333,9 @@ def _read_array(f, key, entry, target, display):
         if dtype_attr is None and dataset.dtype != target and target.kind in "biuf" \
                 and target.name != "bfloat16":
             array = dataset.astype(target)[()]  # convert while reading: one copy
+        elif dataset.shape and dataset.size:
+            array = _aligned_empty(dataset.shape, dataset.dtype)
+            dataset.read_direct(array)
         else:
             array = dataset[()]
     except (OSError, RuntimeError, KeyError, ValueError, TypeError) as error:
@@ -355,7 +368,7 @@ def load_variables(variables, files, description, allow_unexpected=False, entrie
                 variable = variables[key]
                 array = _read_array(f, key, entries[key], dtypes.to_numpy_dtype(variable.dtype),
                                     file_display)
-                variable.assign(array)
+                variable._assign_loaded(array)  # the array is not used again
                 del array
 
 

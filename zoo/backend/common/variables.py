@@ -9,14 +9,15 @@ Deferred init (``with DeferredInitScope():``, used when loading presets): a vari
 inside the scope records its shape, dtype and initializer but holds no memory (``_value`` is
 None). Its first ``assign`` (e.g. from a weights file) gives it storage; a read before that (other
 than a symbolic one while a model is being built), or the end of the scope, runs the
-initializer. So loading a model never builds a random copy
-of it first.
+initializer. So loading a model never builds a random copy of it first.
 """
 import numpy as np
 
 from zoo.backend.common import dtypes
-from zoo.backend.common.global_state import _STATE  # read directly: `.value` is hot
-from zoo.backend.common.global_state import Scope
+from zoo.backend.common.global_state import (
+    _STATE,  # read directly: `.value` is hot
+    Scope,
+)
 from zoo.backend.common.symbolic import SymbolicTensor
 
 
@@ -99,6 +100,10 @@ class Variable:
     def _on_materialized(self):
         """Called once a deferred variable has storage (torch: register the Parameter)."""
 
+    def _adopt(self, array):
+        """A backend tensor sharing ``array``'s memory, or None where that is not possible."""
+        return None
+
     # -- deferred init ---------------------------------------------------------------------
     @property
     def deferred(self):
@@ -175,6 +180,19 @@ class Variable:
         else:
             self._direct_assign(tensor)
         return value
+
+    def _assign_loaded(self, array):
+        """Assign a NumPy array that the caller hands over (it was just read from a weights
+        file and is not used again): a deferred variable adopts its memory instead of
+        copying it, so loading holds no second copy of the tensor."""
+        if self._value is None and getattr(_STATE, "stateless_scope", None) is None \
+                and isinstance(array, np.ndarray) and array.shape == self._shape \
+                and array.dtype == dtypes.to_numpy_dtype(self._dtype):
+            tensor = self._adopt(array)
+            if tensor is not None:
+                self._set_initial(tensor)
+                return
+        self.assign(array)
 
     def assign_add(self, delta):
         from zoo import ops

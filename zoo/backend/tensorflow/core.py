@@ -22,6 +22,17 @@ class Variable(BaseVariable):
     def _direct_assign(self, tensor):
         self._value.assign(tensor)
 
+    def _adopt(self, array):
+        # tf.convert_to_tensor copies a NumPy array twice; DLPack wraps it (it must be
+        # aligned: TF kernels check) and the new tf.Variable takes over that buffer.
+        if not array.flags.c_contiguous or array.ctypes.data % 64 \
+                or array.dtype.kind not in "biuf" or array.dtype.name == "bfloat16":
+            return None
+        try:
+            return tf.experimental.dlpack.from_dlpack(array.__dlpack__())
+        except (AttributeError, TypeError, ValueError, tf.errors.OpError):
+            return None
+
     def _cast(self, tensor, dtype):
         return cast(tensor, dtype)
 

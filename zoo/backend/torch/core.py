@@ -55,7 +55,12 @@ class Variable(BaseVariable):
     # Deferred init: the modules that track this variable register its Parameter once it
     # exists (until then they hold None under its name; see zoo/backend/torch/layer.py).
     def _own(self, tensor):
-        return tensor.clone()
+        return tensor.clone(memory_format=torch.contiguous_format)
+
+    def _adopt(self, array):
+        if array.flags.c_contiguous and array.flags.writeable and array.dtype.name != "bfloat16":
+            return torch.from_numpy(array).to(_DEVICE)
+        return None
 
     def _on_materialized(self):
         for module in self.__dict__.pop("_torch_owners", ()):
