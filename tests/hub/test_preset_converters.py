@@ -132,8 +132,9 @@ def test_converter_that_misses_variables_is_caught(tmp_path):
     pm.write_hf_checkpoint(str(tmp_path), pm.hf_state_dict())
     config = dict(pm.HF_CONFIG, model_type="zoo_tiny_partial")
     (tmp_path / "config.json").write_text(json.dumps(config))
-    with pytest.raises(ValueError, match=r"left \d+ backbone variables unassigned: .*embedding"):
-        zoo.Model.from_preset(str(tmp_path))
+    with pytest.warns(UserWarning, match=r"no weights for 6 TinyBackbone variables.*embedding"):
+        backbone = zoo.Model.from_preset(str(tmp_path))
+    assert not any(v.deferred for v in backbone.variables)
 
 
 def test_unknown_model_type_lists_converters(tmp_path):

@@ -8,8 +8,11 @@ import pytest
 
 import zoo
 from tests.hub import preset_models as pm
+from zoo import layers
+from zoo.backend.common.symbolic import SymbolicTensor
 from zoo.hub import preset_format as fmt
-from zoo.models import Backbone, Preprocessor, Tokenizer
+from zoo.models import Backbone, Preprocessor, Task, Tokenizer
+from zoo.saving import register_serializable
 
 
 @pytest.fixture
@@ -177,8 +180,6 @@ def test_tokenizer_and_preprocessor_from_preset(task_preset):
 
 
 def test_functional_and_sequential_presets(tmp_path):
-    from zoo import layers
-
     inputs = zoo.Input((4,), name="x")
     functional = pm.fill(zoo.Model(inputs, layers.Dense(3, name="d")(inputs), name="f"))
     sequential = pm.fill(zoo.Sequential([layers.Dense(3, name="d")], name="s"))
@@ -228,3 +229,26 @@ def test_handle_errors(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(ValueError, match="neither a zoo preset"):
         zoo.Model.from_preset(str(tmp_path / "empty"))
+
+
+@register_serializable(package="zoo_tests")
+class TinyRegressor(Task):
+    backbone_cls = pm.TinyBackbone
+    preprocessor_cls = pm.TinyPreprocessor
+
+    def __init__(self, backbone, preprocessor=None, name=None, dtype=None, trainable=True):
+        super().__init__(name=name, dtype=dtype, trainable=trainable)
+        self.backbone, self.preprocessor = backbone, preprocessor
+        self.head = layers.Dense(1, name="value", dtype=dtype)
+        self.build(SymbolicTensor((None, None), "int32"))
+
+    def call(self, token_ids):
+        return self.head(self.backbone(token_ids)["pooled_output"])
+
+
+def test_task_from_another_tasks_preset(task_preset):
+    path, model = task_preset
+    task = TinyRegressor.from_preset(path)
+    assert type(task) is TinyRegressor and task.head.kernel.shape == (8, 1)
+    assert_same(task.backbone(pm.TOKENS), model.backbone(pm.TOKENS))
+    assert task.preprocessor.tokenizer.vocabulary == pm.VOCAB

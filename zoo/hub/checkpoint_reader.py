@@ -2,7 +2,8 @@
 
 ``CheckpointReader(directory)`` finds ``model.safetensors`` or the shards listed in
 ``model.safetensors.index.json`` and reads each tensor on request through safetensors'
-NumPy API (memory-mapped; bfloat16 comes back as ``ml_dtypes.bfloat16``). Pickle
+NumPy API (memory-mapped, one tensor per mapping so read pages do not accumulate in
+resident memory; bfloat16 comes back as ``ml_dtypes.bfloat16``). Pickle
 checkpoints (``pytorch_model.bin``, ``*.pt``) are refused unless ``allow_pickle=True``,
 in which case zoo/backend/common/torch_checkpoint.py loads them with
 ``torch.load(weights_only=True)``.
@@ -36,7 +37,6 @@ class CheckpointReader:
         import ml_dtypes  # noqa: F401  (registers bfloat16 with NumPy for safetensors)
 
         self.path = os.path.abspath(path)
-        self._files = {}  # file path -> open safe_open handle
         self._pickled = None
         if os.path.isfile(self.path):
             directory, files = os.path.dirname(self.path), [self.path]
@@ -65,8 +65,9 @@ class CheckpointReader:
             return
         self._key_to_file = {}
         for file in files:
-            for key in self._open(file).keys():
-                self._key_to_file.setdefault(key, file)
+            with self._open(file) as handle:
+                for key in handle.keys():
+                    self._key_to_file.setdefault(key, file)
 
     def _safetensors_files(self, directory):
         index = os.path.join(directory, SAFETENSORS_INDEX)
@@ -91,17 +92,13 @@ class CheckpointReader:
         return [single] if os.path.isfile(single) else None
 
     def _open(self, file):
-        handle = self._files.get(file)
-        if handle is None:
-            from safetensors import safe_open
+        from safetensors import safe_open
 
-            try:
-                handle = safe_open(file, framework="numpy")
-            except Exception as error:  # safetensors raises its own error types
-                raise ValueError(f"{file!r} is not a readable safetensors file "
-                                 f"({type(error).__name__}: {error}).") from None
-            self._files[file] = handle
-        return handle
+        try:
+            return safe_open(file, framework="numpy")
+        except Exception as error:  # safetensors raises its own error types
+            raise ValueError(f"{file!r} is not a readable safetensors file "
+                             f"({type(error).__name__}: {error}).") from None
 
     def keys(self):
         return list(self._key_to_file)
@@ -124,7 +121,10 @@ class CheckpointReader:
         if self._pickled is not None:
             return self._pickled[key]
         try:
-            return self._open(file).get_tensor(key)
+            # A fresh memory map per tensor: pages of the file touched for earlier tensors
+            # are unmapped again, so they do not add up in the process's resident memory.
+            with self._open(file) as handle:
+                return handle.get_tensor(key)
         except Exception as error:
             raise ValueError(f"Reading tensor {key!r} from {file!r} failed "
                              f"({type(error).__name__}: {error}).") from None
@@ -133,11 +133,10 @@ class CheckpointReader:
         return self[key] if key in self else default
 
     def close(self):
-        self._files.clear()
+        """Nothing stays open between reads; kept for ``with`` blocks."""
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
-        self.close()
         return False

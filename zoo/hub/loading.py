@@ -492,11 +492,14 @@ def _load_transformers(source, cls, load_weights, dtype, overrides, allow_pickle
                                                         backbone_cls, dtype),
                               source.label, f"its converted {fmt.CONFIG}")
         if reader is not None:
-            converter.load_backbone(backbone, reader)
-            missed = [v.path for v in backbone.variables if v.deferred]
-            if missed:
-                raise PresetError(f"{source.label}: the {converter.model_type!r} converter left "
-                                  f"{len(missed)} backbone variables unassigned: {missed[:8]}")
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                converter.load_backbone(backbone, reader)
+            for warning in caught:  # the converter's own explanation, passed on
+                warnings.warn_explicit(warning.message, warning.category, warning.filename,
+                                       warning.lineno)
+            if not caught:
+                _warn_unassigned(backbone, source, converter)
         if task_cls is None:
             return backbone
         task = _make_task(task_cls, backbone, preprocessor,
@@ -511,6 +514,20 @@ def _load_transformers(source, cls, load_weights, dtype, overrides, allow_pickle
                 task = _make_task(task_cls, backbone, preprocessor,
                                   _with_dtype(head_overrides, task_cls, dtype), source.label)
         return task
+
+
+def _warn_unassigned(backbone, source, converter):
+    """Float variables the converter did not assign keep their initializer: say which
+    (integer states such as dropout seeds are expected to)."""
+    from zoo.backend.common import dtypes
+
+    missed = [v.path for v in backbone.variables if v.deferred and dtypes.is_float(v.dtype)]
+    if missed:
+        shown = ", ".join(missed[:8]) + (f" and {len(missed) - 8} more" if len(missed) > 8
+                                         else "")
+        warnings.warn(f"{source.label}: the {converter.model_type!r} checkpoint has no weights "
+                      f"for {len(missed)} {type(backbone).__name__} variables, which start "
+                      f"freshly initialized: {shown}", stacklevel=4)
 
 
 def _transformers_tokenizer(source, cls, overrides, required=True):
