@@ -284,8 +284,6 @@ def bert_checkpoint(tmp_path_factory):
     return out
 
 
-@pytest.mark.xfail(strict=False, reason="integration: zoo.hub.loading wants the converter to "
-                   "assign dropout seed_generator_state variables (preset core / BERT work)")
 def test_a_registry_name_loads_a_transformers_checkpoint_from_the_hub(fake_hub, bert_checkpoint):
     import numpy as np
 
