@@ -143,33 +143,35 @@ def run_backbone_test(cls, init_kwargs, input_data, expected_output_shape,
 
 
 def run_task_test(cls, init_kwargs, train_data, expected_output_shape, predict_data=None,
-                  batch_size=2, run_fit=True, atol=1e-5):
+                  run_fit=True, atol=1e-5):
     """The standard task checks (see the module docstring); returns the task.
 
     ``train_data`` is ``(x,)``, ``(x, y)`` or ``(x, y, sample_weight)``: raw inputs when the
     task has a preprocessor, arrays otherwise. ``predict_data`` (default: that ``x``) is
-    what predictions are compared on: give arrays when preprocessing is random."""
+    what predictions are compared on: give arrays when preprocessing is random. Everything
+    runs as one batch (one compiled step shape on JAX)."""
     task = cls(**init_kwargs)
     x = train_data[0] if predict_data is None else predict_data
-    predictions = task.predict(x, batch_size=batch_size, verbose=0)
+    arrays = x
+    if getattr(task, "preprocessor", None) is not None and not isinstance(x, dict):
+        arrays = task.preprocessor(x)
+        arrays = arrays[0] if isinstance(arrays, tuple) else arrays
+    batch = len(next(iter(arrays.values()))) if isinstance(arrays, dict) else len(arrays)
+
+    predictions = task.predict(x, batch_size=batch, verbose=0)
     assert _shapes(predictions) == expected_output_shape, \
         f"predict shapes {_shapes(predictions)} != {expected_output_shape}"
     assert np.all(np.isfinite(to_numpy(predictions)))
+    assert_close(task(arrays), predictions, atol, atol, "predict on raw inputs vs call")
 
     if run_fit and BACKEND != "numpy":
-        history = task.fit(*train_data, batch_size=batch_size, epochs=1, verbose=0)
+        history = task.fit(*train_data, batch_size=len(train_data[0]), epochs=1, verbose=0)
         assert np.isfinite(history.history["loss"][-1])
-        predictions = task.predict(x, batch_size=batch_size, verbose=0)
+    reference = to_numpy(task(arrays))
 
     revived = _config_round_trip(task)
     revived.set_weights(task.get_weights())
-    assert_close(revived.predict(x, batch_size=batch_size, verbose=0), predictions, atol, atol,
-                 "from_config + set_weights")
-    clone = cls.from_config(task.get_config())
-    with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "task.weights.h5")
-        task.save_weights(path)
-        clone.load_weights(path)
-    assert_close(clone.predict(x, batch_size=batch_size, verbose=0), predictions, atol, atol,
-                 "weights file round trip")
+    assert_close(revived(arrays), reference, atol, atol, "from_config + set_weights")
+    assert type(revived.preprocessor) is type(getattr(task, "preprocessor", None))
+    _weights_round_trip(task, cls.from_config(task.get_config()), arrays, reference, atol)
     return task
