@@ -17,6 +17,14 @@ class Variable(BaseVariable):
     def _cast(self, tensor, dtype):
         return cast(tensor, dtype)
 
+    # Deferred init. jnp.asarray(x, dtype) may alias an aligned NumPy array on CPU: a value
+    # given to assign() is copied; an array handed over by the weights loader is adopted.
+    def _own(self, tensor):
+        return jnp.array(tensor, copy=True)
+
+    def _adopt(self, array):
+        return jnp.asarray(array, dtype=array.dtype)
+
     # JAX transformations see the current value when a Variable is passed directly.
     def __jax_array__(self):
         return self.value

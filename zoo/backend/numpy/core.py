@@ -19,6 +19,12 @@ class Variable(BaseVariable):
     def _cast(self, tensor, dtype):
         return cast(tensor, dtype)
 
+    def _own(self, tensor):  # deferred init: never keep a view of the caller's array
+        return np.array(tensor, copy=True)
+
+    def _adopt(self, array):
+        return array
+
 
 def is_tensor(x):
     return isinstance(x, (np.ndarray, np.generic))
