@@ -156,6 +156,8 @@ class PreprocessedBatches:
             if isinstance(batch, list) and len(batch) in (2, 3):
                 batch = tuple(batch)
             x, y, w = unpack(batch)
+            if isinstance(x, tuple) and all(isinstance(e, (str, bytes)) for e in x):
+                x = list(x)  # a DataLoader collates strings into a tuple: a batch, not segments
             if looks_like_text(x):
                 yield self._preprocess(x, y, w)
             else:

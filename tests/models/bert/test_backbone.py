@@ -5,6 +5,7 @@ import os
 import numpy as np
 import pytest
 
+from zoo import ops
 from zoo.models import BertBackbone
 from zoo.models.bert import convert
 
@@ -74,3 +75,17 @@ def test_parity_with_transformers(references, name):
     assert_close(out["pooled_output"], ref["pooled_output"], 1e-5, 1e-5, "pooled_output")
     predicted = backbone.predict(x, verbose=0)
     assert_close(predicted["sequence_output"], ref["sequence_output"], 1e-5, 1e-5, "predict")
+
+
+def test_bfloat16_inference_is_close_to_float32():
+    backbone = BertBackbone(**TINY)
+    x = inputs(2, 5)
+    reference = backbone(x)
+    half = BertBackbone(**TINY, dtype="bfloat16")
+    half.set_weights(backbone.get_weights())
+    assert half.variable_paths()["token_embedding/embeddings"].dtype == "bfloat16"
+    out = half(x)
+    for key in ("sequence_output", "pooled_output"):
+        assert ops.dtype(out[key]) == "bfloat16"
+        assert_close(ops.cast(out[key], "float32"), reference[key], 5e-2, 5e-2, key)
+    assert BertBackbone.from_config(half.get_config()).dtype_policy.name == "bfloat16"

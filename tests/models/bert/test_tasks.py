@@ -149,6 +149,16 @@ def test_generator_of_strings():
 
     history = classifier.fit(batches(), epochs=1, verbose=0, steps_per_epoch=3)
     assert np.isfinite(history.history["loss"][-1])
+    if BACKEND == "torch":  # a DataLoader collates the strings of a batch into a tuple
+        import torch
+
+        loader = torch.utils.data.DataLoader(list(zip(list(x), list(y))), batch_size=4)
+        assert np.isfinite(classifier.fit(loader, epochs=1, verbose=0).history["loss"][-1])
+    if BACKEND == "tensorflow":  # tf.data yields bytes
+        import tensorflow as tf
+
+        dataset = tf.data.Dataset.from_tensor_slices((x, y)).batch(4)
+        assert np.isfinite(classifier.fit(dataset, epochs=1, verbose=0).history["loss"][-1])
     # already-preprocessed dicts pass through untouched
     arrays = preprocessor(list(x))
     assert_close(classifier.predict(arrays, batch_size=4, verbose=0),
