@@ -20,10 +20,9 @@ import tempfile
 
 import numpy as np
 
+from tests.conftest import BACKEND
 from zoo import ops
 from zoo.saving import serialization
-
-from tests.conftest import BACKEND
 
 
 def to_numpy(x):

@@ -2,11 +2,10 @@
 import numpy as np
 import pytest
 
-from zoo import ops
-from zoo.models import TransformerEncoder
-
 from tests.layers.helpers import run_layer_test
 from tests.models.helpers import assert_close, to_numpy
+from zoo import ops
+from zoo.models import TransformerEncoder
 
 
 @pytest.mark.parametrize("normalize_first", [False, True])

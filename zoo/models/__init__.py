@@ -3,7 +3,7 @@ from zoo.models.backbone import Backbone  # noqa: F401
 from zoo.models.preprocessing import Preprocessor, Tokenizer  # noqa: F401
 from zoo.models.task import Task  # noqa: F401
 from zoo.models.transformer_encoder import TransformerEncoder  # noqa: F401
-from zoo.models.bert import (  # noqa: F401
+from zoo.models.bert import (  # noqa: F401, I001  (after the base classes it builds on)
     BertBackbone,
     BertMaskedLM,
     BertMaskedLMPreprocessor,

@@ -107,7 +107,13 @@ class WordPieceTokenizer:
         self._backend = self._build_backend(ids)
 
     def _build_backend(self, ids):
-        from tokenizers import AddedToken, Tokenizer, decoders, normalizers, pre_tokenizers
+        from tokenizers import (
+            AddedToken,
+            Tokenizer,
+            decoders,
+            normalizers,
+            pre_tokenizers,
+        )
         from tokenizers.models import WordPiece
 
         model = WordPiece(ids, unk_token=self.oov_token,

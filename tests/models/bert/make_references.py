@@ -32,14 +32,7 @@ NUM_LABELS = 3
 BATCH, LENGTH = 3, 12
 PADDING = [0, 4, 7]  # padded positions at the end of each row
 
-WORDS = """the quick brown fox jumps over lazy dog hello world is a an of and to in it
-this that with for on be as by at or not but are was he she they we you i me my
-good bad movie film great terrible love hate play played playing run runner
-un want wanted ##s ##ed ##ing ##er ##able ##ly ##est ##ness ##'s don t
-cafe café naive naïve resume résumé angstrom ångström uber über ##é ##è ##ï ##ö
-The Hello World Café CAFE CAFÉ Über Ångström Quick Fox I
-привет мир Привет γεια σου 我 爱 北 京 天 安 门 日 本 語 中 文 の 한국어 🍕 ❤
-u s a email example com 100 12 ##3 ##45 ##0 ##00 abc ##123 ##def""".split()
+WORDS = ["the", "quick", "brown", "fox", "jumps", "over", "lazy", "dog", "hello", "world", "is", "a", "an", "of", "and", "to", "in", "it", "this", "that", "with", "for", "on", "be", "as", "by", "at", "or", "not", "but", "are", "was", "he", "she", "they", "we", "you", "i", "me", "my", "good", "bad", "movie", "film", "great", "terrible", "love", "hate", "play", "played", "playing", "run", "runner", "un", "want", "wanted", "##s", "##ed", "##ing", "##er", "##able", "##ly", "##est", "##ness", "##'s", "don", "t", "cafe", "café", "naive", "naïve", "resume", "résumé", "angstrom", "ångström", "uber", "über", "##é", "##è", "##ï", "##ö", "The", "Hello", "World", "Café", "CAFE", "CAFÉ", "Über", "Ångström", "Quick", "Fox", "I", "привет", "мир", "Привет", "γεια", "σου", "我", "爱", "北", "京", "天", "安", "门", "日", "本", "語", "中", "文", "の", "한국어", "🍕", "❤", "u", "s", "a", "email", "example", "com", "100", "12", "##3", "##45", "##0", "##00", "abc", "##123", "##def"]
 
 CORPUS = [
     "Hello, World!",

@@ -5,11 +5,10 @@ import os
 import numpy as np
 import pytest
 
+from tests.models.helpers import assert_close, run_backbone_test
 from zoo import ops
 from zoo.models import BertBackbone
 from zoo.models.bert import convert
-
-from tests.models.helpers import assert_close, run_backbone_test
 
 TINY = {"vocabulary_size": 20, "num_layers": 2, "num_heads": 2, "hidden_dim": 8,
         "intermediate_dim": 16, "max_sequence_length": 12}

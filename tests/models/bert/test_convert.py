@@ -6,12 +6,11 @@ import shutil
 import numpy as np
 import pytest
 
+from tests.models.bert.test_backbone import load_reference, read_safetensors
+from tests.models.helpers import assert_close
 from zoo import ops
 from zoo.models import BertBackbone, BertMaskedLM, BertTextClassifier, BertTokenizer
 from zoo.models.bert import convert
-
-from tests.models.bert.test_backbone import load_reference, read_safetensors
-from tests.models.helpers import assert_close
 
 
 def backbone_from(references, name):
@@ -44,7 +43,7 @@ def test_legacy_names_without_prefix(references):
     backbone, weights, ref = backbone_from(references, "small")
     legacy = {}
     for key, value in weights.items():
-        key = key[len("bert."):] if key.startswith("bert.") else key
+        key = key.removeprefix("bert.")
         if ".LayerNorm." in key:
             key = key.replace(".weight", ".gamma").replace(".bias", ".beta")
         legacy[key] = value

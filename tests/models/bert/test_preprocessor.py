@@ -5,11 +5,10 @@ import os
 import numpy as np
 import pytest
 
+from tests.models.bert.test_tokenizer import LEGACY_ONLY_NFC, load, make
 from zoo.models import BertMaskedLMPreprocessor, BertPreprocessor, BertTokenizer
 from zoo.models.bert.preprocessor import allot
 from zoo.saving import serialization
-
-from tests.models.bert.test_tokenizer import LEGACY_ONLY_NFC, load, make
 
 
 def as_hf(packed):

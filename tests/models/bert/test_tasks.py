@@ -5,13 +5,18 @@ import numpy as np
 import pytest
 
 import zoo
-from zoo.models import (BertBackbone, BertMaskedLM, BertMaskedLMPreprocessor, BertPreprocessor,
-                        BertTextClassifier, BertTokenizer)
-from zoo.models.bert import convert
-
 from tests.conftest import BACKEND, requires_gradients
 from tests.models.bert.test_backbone import load_reference, read_safetensors
 from tests.models.helpers import assert_close, run_task_test
+from zoo.models import (
+    BertBackbone,
+    BertMaskedLM,
+    BertMaskedLMPreprocessor,
+    BertPreprocessor,
+    BertTextClassifier,
+    BertTokenizer,
+)
+from zoo.models.bert import convert
 
 VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "a", "film", "movie", "was",
          "is", "great", "good", "fine", "bad", "awful", "dull", "plot", "acting", "very",
@@ -118,7 +123,7 @@ def test_fit_on_strings_learns():
     assert "val_loss" in history.history  # validation_split cut from the raw strings
     predictions = classifier.predict(np.array(GOOD + BAD), verbose=0).argmax(-1)
     assert (predictions == [1] * len(GOOD) + [0] * len(BAD)).mean() >= 0.9
-    loss, accuracy = classifier.evaluate(x, y, verbose=0)
+    _, accuracy = classifier.evaluate(x, y, verbose=0)
     assert accuracy >= 0.9
 
 

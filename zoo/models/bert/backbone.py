@@ -10,9 +10,9 @@
 Numerically the same function as ``transformers``' BertModel (absolute positions).
 """
 from zoo import layers, ops
+from zoo.engine.functional import Functional
 from zoo.layers import initializers
 from zoo.models.backbone import Backbone
-from zoo.engine.functional import Functional
 from zoo.models.position_embedding import PositionEmbedding
 from zoo.models.transformer_encoder import TransformerEncoder
 
