@@ -1,9 +1,6 @@
 """The zoo of architectures: one folder per model family."""
 from zoo.models.backbone import Backbone  # noqa: F401
-from zoo.models.preprocessing import Preprocessor, Tokenizer  # noqa: F401
-from zoo.models.task import Task  # noqa: F401
-from zoo.models.transformer_encoder import TransformerEncoder  # noqa: F401
-from zoo.models.bert import (  # noqa: F401, I001  (after the base classes it builds on)
+from zoo.models.bert import (  # noqa: F401
     BertBackbone,
     BertMaskedLM,
     BertMaskedLMPreprocessor,
@@ -11,3 +8,6 @@ from zoo.models.bert import (  # noqa: F401, I001  (after the base classes it bu
     BertTextClassifier,
     BertTokenizer,
 )
+from zoo.models.preprocessing import Preprocessor, Tokenizer  # noqa: F401
+from zoo.models.task import Task  # noqa: F401
+from zoo.models.transformer_encoder import TransformerEncoder  # noqa: F401

@@ -37,8 +37,21 @@ def _as_indexable(x):
     if isinstance(x, (str, bytes)):
         x = [x]
     array = np.empty(len(x), dtype=object)
-    array[:] = [tuple(e) if isinstance(e, (list, tuple)) else e for e in x]
+    array[:] = [tuple(e) if isinstance(e, (list, tuple, np.ndarray)) else e for e in x]
     return array
+
+
+def _as_arrays(data):
+    """Labels / sample weights as arrays: a list of numbers is one array; a dict, or a list
+    of arrays (one per output), stays a structure."""
+    if data is None:
+        return None
+    if isinstance(data, dict):
+        return {k: _as_arrays(v) for k, v in data.items()}
+    if isinstance(data, (list, tuple)) and data and all(
+            isinstance(d, (np.ndarray, dict)) for d in data):
+        return type(data)(_as_arrays(d) for d in data)
+    return np.asarray(data)
 
 
 def _index(x, index):
@@ -94,11 +107,7 @@ class PreprocessedBatches:
             self._arrays = None
             self._shared_iterator = None
             return
-        def as_array(a):
-            return None if a is None else np.asarray(a)
-
-        self._arrays = (_as_indexable(x), map_structure(as_array, y),
-                        map_structure(as_array, sample_weight))
+        self._arrays = (_as_indexable(x), _as_arrays(y), _as_arrays(sample_weight))
         self.dataset = self._arrays
         self.num_samples = _num_samples(self._arrays[0])
 

@@ -72,15 +72,15 @@ class Task(Model):
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, sample_weight=None,
             **kwargs):
+        if validation_data is not None:
+            validation_data = self._preprocessed_validation(
+                validation_data, kwargs.get("validation_batch_size") or batch_size)
         if self._needs_preprocessing(x):
             data = PreprocessedBatches(self.preprocessor, x, y, sample_weight, batch_size,
                                        shuffle=shuffle)
             if validation_split and validation_data is None:
                 data, validation_data = data.split(validation_split)
             x, y, sample_weight, batch_size, validation_split = data, None, None, None, 0.0
-        if validation_data is not None:
-            validation_data = self._preprocessed_validation(
-                validation_data, kwargs.get("validation_batch_size") or batch_size)
         return super().fit(x, y, batch_size=batch_size, epochs=epochs, verbose=verbose,
                            callbacks=callbacks, validation_split=validation_split,
                            validation_data=validation_data, shuffle=shuffle,

@@ -164,6 +164,11 @@ def test_generator_of_strings():
 
         dataset = tf.data.Dataset.from_tensor_slices((x, y)).batch(4)
         assert np.isfinite(classifier.fit(dataset, epochs=1, verbose=0).history["loss"][-1])
+    # a list of pairs with a list of labels, validation cut from the raw pairs
+    pairs = list(zip(x[:8], x[4:12]))
+    history = classifier.fit(pairs, list(y[:8]), batch_size=4, epochs=1, verbose=0,
+                             validation_split=0.5)
+    assert "val_loss" in history.history
     # already-preprocessed dicts pass through untouched
     arrays = preprocessor(list(x))
     assert_close(classifier.predict(arrays, batch_size=4, verbose=0),
