@@ -3,4 +3,4 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 python="$(bash "$root/scripts/setup_env.sh")"
-exec "$python" "$root/scripts/engine_demo.py" "$@"
+exec "$python" "$root/scripts/main.py" "$@"

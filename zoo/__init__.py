@@ -13,3 +13,6 @@ from zoo.engine import callbacks  # noqa: F401
 from zoo.layers import Input, Layer  # noqa: F401
 
 Variable = backend.Variable
+from zoo import models  # noqa: E402,F401
+from zoo import hub  # noqa: E402,F401
+from zoo.pipelines import pipeline  # noqa: E402,F401

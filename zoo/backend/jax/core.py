@@ -12,6 +12,9 @@ DYNAMIC_SHAPES = False
 
 class Variable(BaseVariable):
     def _to_backend(self, value, dtype):
+        if isinstance(value, np.ndarray):  # never alias the caller's (mutable) array
+            return jnp.array(value, dtype=to_framework_dtype(dtype) if dtype else None,
+                             copy=True)
         return convert_to_tensor(value, dtype)
 
     def _cast(self, tensor, dtype):

@@ -14,7 +14,10 @@ def _np_dtype(dtype):
 
 class Variable(BaseVariable):
     def _to_backend(self, value, dtype):
-        return convert_to_tensor(value, dtype)
+        tensor = convert_to_tensor(value, dtype)
+        if isinstance(value, np.ndarray) and np.shares_memory(tensor, value):
+            tensor = tensor.copy()  # never alias the caller's array
+        return tensor
 
     def _cast(self, tensor, dtype):
         return cast(tensor, dtype)

@@ -24,7 +24,19 @@ class BackendTrainer(EagerTrainer):
         if getattr(self, "run_eagerly", False):
             return fn
         return tf.function(fn, jit_compile=bool(getattr(self, "jit_compile", False)),
-                           reduce_retracing=True)
+                           reduce_retracing=True, autograph=not self._only_zoo_code(fn))
+
+    def _only_zoo_code(self, fn):
+        """True when the step and every layer's ``call`` are zoo's own: they need no
+        autograph (zoo ops build tf.cond / tf.while_loop themselves) and trace ~10x faster
+        without it. A user's step or layer keeps autograph, so Python control flow on
+        tensors still works there."""
+        def from_zoo(f):
+            module = getattr(getattr(f, "__func__", f), "__module__", None) or ""
+            return module == "zoo" or module.startswith("zoo.")
+
+        return from_zoo(fn) and all(from_zoo(type(layer).call)
+                                    for layer in self._flatten_layers(include_self=True))
 
     def make_train_function(self):
         if self._train_fn is None:

@@ -17,6 +17,8 @@ from zoo.models.task import Task
 
 
 class BertMaskedLM(Task, Functional):
+    pipeline_tag = "fill-mask"
+    head_from_backbone = True  # converted checkpoints carry the MLM head
     backbone_cls = BertBackbone
     preprocessor_cls = BertMaskedLMPreprocessor
 

@@ -22,6 +22,7 @@ def backbone_inputs(backbone):
 
 
 class BertTextClassifier(Task, Functional):
+    pipeline_tag = "text-classification"
     backbone_cls = BertBackbone
     preprocessor_cls = BertPreprocessor
 

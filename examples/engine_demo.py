@@ -1,11 +1,11 @@
-"""The engine's end-to-end demo (the README's first command, until the BERT main job lands).
+"""The engine's end-to-end demo: a small classifier trained, saved and reloaded everywhere.
 
 Builds a small functional classifier on the active backend (default jax), fine-tunes it
 with ``fit`` (progress bar), evaluates it, saves it as ``demo.zoo``, then reloads the file
 under every other backend in a fresh process and checks that the predictions are
 identical.
 
-    python scripts/engine_demo.py [--out DIR]
+    python examples/engine_demo.py [--out DIR]
 """
 import argparse
 import json
