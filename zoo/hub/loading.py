@@ -253,8 +253,16 @@ def _load_weights(source, variables, description, allow_unexpected=False, entrie
 
     if entries is None:
         files, entries = _file_entries(source)
+    # Random-stream states (a Dropout's seed generator) are not weights: an override such
+    # as dropout=0.0 adds or removes them, and either side may lack them.
+    variables = {k: v for k, v in variables.items() if k in entries or not _is_rng_state(k)}
+    entries = {k: e for k, e in entries.items() if k in variables or not _is_rng_state(k)}
     weights.load_variables(variables, files, description, allow_unexpected=allow_unexpected,
                            entries=entries, display=f"{source.label} weights")
+
+
+def _is_rng_state(path):
+    return path.rsplit("/", 1)[-1].endswith("seed_generator_state")
 
 
 def _prefix_of(backbone_paths, entries, label):
@@ -450,7 +458,17 @@ def _preset_preprocessor(source, task_cls):
             return None
         return _zoo_preprocessor(source, pre_cls, {})
     tokenizer = _transformers_tokenizer(source, pre_cls.tokenizer_cls, {}, required=False)
-    return None if tokenizer is None else pre_cls(tokenizer=tokenizer)
+    return None if tokenizer is None else pre_cls(tokenizer=tokenizer,
+                                                  **_checkpoint_length(source, pre_cls))
+
+
+def _checkpoint_length(source, pre_cls):
+    """A converted checkpoint's preprocessor packs at most the positions the model has."""
+    if "sequence_length" not in _named_parameters(pre_cls):
+        return {}
+    hf_config = fmt.read_json(os.path.join(source.directory, fmt.CONFIG), fmt.CONFIG)
+    positions = hf_config.get("max_position_embeddings")
+    return {"sequence_length": min(512, int(positions))} if isinstance(positions, int) else {}
 
 
 # -- transformers checkpoints ---------------------------------------------------------------
@@ -591,7 +609,7 @@ def load_preprocessor(handle, cls, **overrides):
                               f"architecture's preprocessor class (e.g. "
                               f"BertPreprocessor.from_preset).")
         tokenizer = _transformers_tokenizer(source, cls.tokenizer_cls, {})
-        config = _apply_overrides({}, overrides, cls, source.label)
+        config = _apply_overrides(_checkpoint_length(source, cls), overrides, cls, source.label)
         return cls(tokenizer=tokenizer, **config)
     return _zoo_preprocessor(source, cls, overrides)
 

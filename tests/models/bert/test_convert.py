@@ -133,6 +133,9 @@ def test_from_preset_converts_transformers_checkpoints(references, tmp_path):
     logits = masked_lm({**x, "mask_positions": ref["mask_positions"]})
     assert_close(logits, ref["mlm_logits"], 1e-5, 1e-5)
     assert masked_lm.preprocessor.tokenizer.tokenize("hello world") != []
+    with open(checkpoint / "config.json") as f:  # packs no more than the model's positions
+        positions = json.load(f)["max_position_embeddings"]
+    assert masked_lm.preprocessor.sequence_length == min(512, positions)
     classifier = BertTextClassifier.from_preset(os.path.join(directory, "classifier"),
                                                 num_classes=3)
     assert_close(classifier(x), ref["classifier_logits"], 1e-5, 1e-5)
@@ -143,3 +146,15 @@ def test_from_preset_converts_transformers_checkpoints(references, tmp_path):
         logits))
     assert again.preprocessor.tokenizer.get_vocabulary() == \
         masked_lm.preprocessor.tokenizer.get_vocabulary()
+
+
+def test_dropout_override_on_a_saved_preset(tmp_path):
+    """Overrides that add or drop a Dropout's random stream still load the weights."""
+    backbone = BertBackbone(vocabulary_size=12, num_layers=1, num_heads=2, hidden_dim=8,
+                            intermediate_dim=16, max_sequence_length=16, dropout=0.1)
+    backbone.save_to_preset(str(tmp_path / "p"))
+    x = {"token_ids": np.array([[2, 5, 3]], "int32"), "segment_ids": np.zeros((1, 3), "int32"),
+         "padding_mask": np.ones((1, 3), "int32")}
+    again = BertBackbone.from_preset(str(tmp_path / "p"), dropout=0.0)
+    assert again.get_config()["dropout"] == 0.0
+    assert_close(again(x)["sequence_output"], backbone(x)["sequence_output"])
