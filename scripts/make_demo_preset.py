@@ -66,11 +66,11 @@ def main():
     schedule = zoo.optimizers.schedules.CosineDecay(0.0, args.steps, warmup_target=1e-3,
                                                     warmup_steps=200)
     model.compile(optimizer=zoo.optimizers.AdamW(schedule, weight_decay=0.01))
-    steps_per_epoch = len(corpus) // args.batch_size
-    epochs = -(-args.steps // steps_per_epoch)
+    epochs = -(-args.steps // (len(corpus) // args.batch_size))
+    steps_per_epoch = -(-args.steps // epochs)  # epochs x steps_per_epoch ~ --steps
     start = time.perf_counter()
     history = model.fit(corpus, batch_size=args.batch_size, epochs=epochs,
-                        steps_per_epoch=min(steps_per_epoch, args.steps), verbose=2)
+                        steps_per_epoch=steps_per_epoch, verbose=2)
     print(f"pre-trained {args.steps} steps in {time.perf_counter() - start:.0f} s; final "
           f"masked-token accuracy {history.history['sparse_categorical_accuracy'][-1]:.3f}")
     model.save_to_preset(args.out, source="zoo: MLM pre-training on Python stdlib docstrings "

@@ -131,9 +131,10 @@ def _check_target(target):
                                   f"directory that is not a zoo preset (no {fmt.METADATA}); "
                                   f"refusing to replace it.")
     parent = os.path.dirname(target)
-    if not os.path.isdir(parent):
-        raise FileNotFoundError(f"Cannot save a preset to {target!r}: directory {parent!r} "
-                                f"does not exist.")
+    if os.path.lexists(parent) and not os.path.isdir(parent):
+        raise FileExistsError(f"Cannot save a preset to {target!r}: {parent!r} is not a "
+                              f"directory.")
+    os.makedirs(parent, exist_ok=True)  # like save_pretrained: missing parents are made
 
 
 def _publish(tmp, target):
