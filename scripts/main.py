@@ -46,6 +46,8 @@ def main():
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--sequence-length", type=int, default=32)
     parser.add_argument("--learning-rate", type=float, default=1e-3)
+    parser.add_argument("--train-size", type=int, default=None,
+                        help="use only the first N training sentences (quick checks)")
     parser.add_argument("--reload-on", nargs="*", default=None,
                         help="backends to reload the new preset on (default: all others)")
     args = parser.parse_args()
@@ -66,6 +68,7 @@ def main():
     classifier.summary()
 
     train_x, train_y, test_x, test_y = demo_data.sentiment_data()
+    train_x, train_y = train_x[:args.train_size], train_y[:args.train_size]
     before = classifier.evaluate(test_x, np.array(test_y), batch_size=64, verbose=0,
                                  return_dict=True)
     start = time.perf_counter()

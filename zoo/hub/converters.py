@@ -45,6 +45,15 @@ class Converter:
     load_backbone: object
     task_loaders: dict = field(default_factory=dict)
     tokenizer: object = None
+    architectures: dict = field(default_factory=dict)
+
+    def task_for(self, hf_config):
+        """The task class the checkpoint's ``architectures`` names (e.g.
+        BertForSequenceClassification -> BertTextClassifier), or None."""
+        for name in hf_config.get("architectures") or []:
+            if name in self.architectures:
+                return _resolve(self.architectures[name])
+        return None
 
     def backbone_class(self):
         return _resolve(self.backbone_cls)
@@ -59,13 +68,15 @@ class Converter:
 
 
 def register_converter(model_type, backbone_cls, backbone_config, load_backbone,
-                       task_loaders=None, tokenizer=None):
-    """Register how a transformers checkpoint of ``model_type`` becomes a zoo model."""
+                       task_loaders=None, tokenizer=None, architectures=None):
+    """Register how a transformers checkpoint of ``model_type`` becomes a zoo model;
+    ``architectures`` maps transformers class names to the task ``zoo.Model.from_preset``
+    returns for them."""
     for name, fn in (("backbone_config", backbone_config), ("load_backbone", load_backbone)):
         if not callable(fn):
             raise TypeError(f"register_converter({model_type!r}): {name} must be callable.")
     converter = Converter(model_type, backbone_cls, backbone_config, load_backbone,
-                          dict(task_loaders or {}), tokenizer)
+                          dict(task_loaders or {}), tokenizer, dict(architectures or {}))
     _CONVERTERS[model_type] = converter
     return converter
 

@@ -477,6 +477,14 @@ def _load_transformers(source, cls, load_weights, dtype, overrides, allow_pickle
     _, Task, _, _ = _model_classes()
     converter = source.converter
     backbone_cls = converter.backbone_class()
+    from zoo.engine.model import Model
+
+    saved_as = converter.task_for(source.hf_config)
+    if cls is Model and saved_as is not None:  # the generic entry point: the saved task
+        cls = saved_as
+        labels = source.hf_config.get("id2label")
+        if "num_classes" in _named_parameters(cls) and isinstance(labels, dict):
+            overrides = {"num_classes": len(labels), **overrides}
     if issubclass(backbone_cls, cls):
         task_cls = None
     elif issubclass(cls, Task) and cls.backbone_cls and issubclass(backbone_cls,

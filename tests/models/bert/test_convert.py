@@ -158,3 +158,12 @@ def test_dropout_override_on_a_saved_preset(tmp_path):
     again = BertBackbone.from_preset(str(tmp_path / "p"), dropout=0.0)
     assert again.get_config()["dropout"] == 0.0
     assert_close(again(x)["sequence_output"], backbone(x)["sequence_output"])
+
+
+def test_generic_from_preset_returns_the_task_a_checkpoint_was_saved_as(references):
+    import zoo
+
+    directory, _, ref = load_reference(references, "odd")
+    classifier = zoo.Model.from_preset(os.path.join(directory, "classifier"))
+    assert isinstance(classifier, BertTextClassifier)
+    assert_close(classifier(inputs(ref)), ref["classifier_logits"], 1e-5, 1e-5)

@@ -284,7 +284,10 @@ def _register():
                        backbone_config=backbone_config, load_backbone=load_backbone,
                        task_loaders={BertMaskedLM: load_masked_lm_head,
                                      BertTextClassifier: load_classifier_head},
-                       tokenizer=tokenizer)
+                       tokenizer=tokenizer,
+                       # fine-tuned heads only: a pre-training checkpoint is a backbone
+                       # (as transformers' AutoModel loads it), its MLM head on request
+                       architectures={"BertForSequenceClassification": BertTextClassifier})
 
 
 _register()
