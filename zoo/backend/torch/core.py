@@ -3,6 +3,7 @@ import numpy as np
 import torch
 
 from zoo.backend.common import dtypes
+from zoo.backend.common.global_state import _STATE
 from zoo.backend.common.variables import Variable as BaseVariable
 
 SUPPORTS_GRADIENTS = True
@@ -68,6 +69,19 @@ class Variable(BaseVariable):
 
     def _cast(self, tensor, dtype):
         return cast(tensor, dtype)
+
+    def assign_add(self, delta):
+        """In place (one kernel) when nothing needs the general path: a metric's running
+        total or an optimizer's step count, updated every step."""
+        value = self._value
+        if value is not None and getattr(_STATE, "stateless_scope", None) is None and (
+                type(delta) in (int, float) and value.is_floating_point()
+                or torch.is_tensor(delta) and delta.dtype == value.dtype
+                and delta.shape in (value.shape, ())):
+            with torch.no_grad():
+                value.add_(delta.detach() if torch.is_tensor(delta) else delta)
+            return delta
+        return super().assign_add(delta)
 
     # torch functions called on a Variable read its current value.
     @classmethod
