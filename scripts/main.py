@@ -42,10 +42,10 @@ def main():
     parser.add_argument("--preset", default=DEMO_PRESET,
                         help="preset handle: a directory, a registry name or hf://org/repo")
     parser.add_argument("--out", default=None, help="where to save the fine-tuned preset")
-    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--sequence-length", type=int, default=32)
-    parser.add_argument("--learning-rate", type=float, default=1e-3)
+    parser.add_argument("--learning-rate", type=float, default=3e-4)
     parser.add_argument("--train-size", type=int, default=None,
                         help="use only the first N training sentences (quick checks)")
     parser.add_argument("--reload-on", nargs="*", default=None,

@@ -629,10 +629,11 @@ def _zoo_preprocessor(source, cls, overrides):
         spec = _read_spec(source, fmt.PREPROCESSOR)
         declared = _find_class(spec["class_name"], cls, source.label, fmt.PREPROCESSOR)
         config = dict(spec.get("config", {}))
-        if not issubclass(declared, cls):
-            # e.g. BertMaskedLMPreprocessor.from_preset on a classifier preset: the tokenizer
-            # is what carries over; options the class does not take are dropped.
-            if cls is Preprocessor or not issubclass(cls, Preprocessor):
+        if declared is not cls and cls is not Preprocessor:
+            # e.g. BertMaskedLMPreprocessor.from_preset on a classifier preset, or a
+            # classifier's BertPreprocessor from a masked-LM preset: the class asked for is
+            # built; the tokenizer carries over, options it does not take are dropped.
+            if not issubclass(cls, Preprocessor):
                 raise _wrong_class(f"{source.label} ({fmt.PREPROCESSOR})", declared, cls)
             accepted = _named_parameters(cls)
             config = {k: v for k, v in config.items() if k in accepted}
