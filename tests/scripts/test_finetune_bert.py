@@ -13,13 +13,13 @@ from tests.conftest import BACKEND
 from zoo.models import BertBackbone, BertPreprocessor, BertTextClassifier, BertTokenizer
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "scripts"))
-import finetune_bert  # noqa: E402
+import finetune_bert
 
 VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "film", "plot", "was", "is",
          "great", "good", "bad", "awful", "fine", "ok", "not", "."]
 ROWS = [("the film was great .", "pos"), ("the plot is good", "pos"),
         ("the film was awful .", "neg"), ("the plot is bad", "neg"),
-        ("the film was ok", "meh"), ("the plot is fine .", "meh")] * 4
+        ("the film was ok", "meh"), ("the plot is fine .", "meh")] * 5
 
 
 def write_csv(path, rows, header=("text", "label")):
@@ -102,6 +102,7 @@ def test_cli_fine_tunes_and_saves_a_preset(tmp_path, tiny_preset, capsys):
     finetune_bert.main(["--preset", tiny_preset, "--data", write_csv(tmp_path / "t.csv", ROWS),
                         "--test-data", write_csv(tmp_path / "test.csv", ROWS[:6]),
                         "--epochs", "1", "--batch-size", "8", "--sequence-length", "8",
+                        "--validation-split", "0.2",
                         "--learning-rate", "1e-3", "--out", str(out)])
     printed = capsys.readouterr().out
     assert "classes: 0 = meh, 1 = neg, 2 = pos" in printed
@@ -111,3 +112,10 @@ def test_cli_fine_tunes_and_saves_a_preset(tmp_path, tiny_preset, capsys):
     assert reloaded.predict([r[0] for r in ROWS[:6]], verbose=0).shape == (6, 3)
     with open(out / "metadata.json") as f:
         assert "finetune_bert.py" in json.load(f)["source"]
+
+
+def test_build_classifier_checks_the_sequence_length(tiny_preset):
+    classifier = finetune_bert.build_classifier(tiny_preset, 3, None, 1e-3)
+    assert classifier.num_classes == 3 and classifier.preprocessor.sequence_length == 16
+    with pytest.raises(ValueError, match="--sequence-length 99.*3 to 16"):
+        finetune_bert.build_classifier(tiny_preset, 2, 99, 1e-3)

@@ -1,0 +1,426 @@
+"""BERT speed: zoo on each backend against transformers (torch eager), same random weights.
+
+One run of this script:
+1. writes a random ``transformers`` BertForSequenceClassification (bert-base config unless
+   ``--small``) with ``save_pretrained`` (safetensors) to a temp dir, and one batch
+   (8 x 128 token ids with some padding, segment ids, labels);
+2. measures, per zoo backend, against transformers:
+   - forward fp32: ``BertBackbone.from_preset(dir)`` / transformers ``BertModel``;
+   - forward bf16: ``from_preset(dir, dtype="bfloat16")`` / ``.to(torch.bfloat16)``;
+   - one fine-tuning step, AdamW + sparse cross-entropy: zoo ``train_on_batch`` on
+     ``BertTextClassifier.from_preset(dir, num_classes=2)`` / transformers
+     ``model(**inputs, labels=y).loss.backward(); AdamW.step(); zero_grad()``;
+   zoo's forward is ``predict_on_batch`` (jax: jitted; tensorflow: tf.function; torch and
+   numpy: eager under no_grad), transformers' runs under ``torch.inference_mode()``;
+3. checks that every backend's outputs agree with transformers' (max |diff| printed);
+4. prints seconds per call and ratio = transformers time / zoo time (higher is better).
+
+Processes: ZOO_BACKEND is read when zoo is imported, and torch/transformers must not share a
+process with the TF or JAX backend, so transformers runs in one worker process and each zoo
+backend in another, one zoo backend at a time (at most two processes, about 6 GB together
+for bert-base). The two are driven in lock-step, so only one computes at any moment, and
+the timed calls alternate: transformers, zoo, transformers, zoo, ... (``--rounds`` times
+``--calls`` calls each, after a warm-up); each side's fastest call counts, so load from
+other processes that comes and goes hits both sides alike.
+
+    python scripts/bench_bert.py [--rounds 5] [--calls 1] [--backends jax,torch,tensorflow]
+                                 [--small] [--skip-bf16]
+"""
+import argparse
+import gc
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REFERENCE = "transformers"
+ZOO_BACKENDS = ("jax", "torch", "tensorflow", "numpy")
+BASE = {"vocab_size": 30522, "hidden_size": 768, "num_hidden_layers": 12,
+        "num_attention_heads": 12, "intermediate_size": 3072, "max_position_embeddings": 512,
+        "type_vocab_size": 2}
+SMALL = {"vocab_size": 1000, "hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4,
+         "intermediate_size": 128, "max_position_embeddings": 128, "type_vocab_size": 2}
+BATCH, LENGTH = 8, 128
+LEARNING_RATE, WEIGHT_DECAY, EPSILON = 5e-5, 0.01, 1e-8
+MEASURES = ("forward_fp32", "forward_bf16", "train_step")
+REPLY = "@@bench_bert "
+
+
+# -- the batch ----------------------------------------------------------------------------------
+
+def make_batch(config, small):
+    """Token ids with padding at the end of most rows, two segments, binary labels."""
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(LENGTH // 2, LENGTH + 1, BATCH)
+    lengths[0] = LENGTH
+    positions = np.arange(LENGTH)[None, :]
+    padding_mask = (positions < lengths[:, None]).astype("int32")
+    token_ids = rng.integers(5 if small else 1000, config["vocab_size"], (BATCH, LENGTH))
+    token_ids = np.where(padding_mask == 1, token_ids, 0).astype("int32")
+    token_ids[:, 0] = 2 if small else 101  # [CLS]
+    segment_ids = ((positions >= lengths[:, None] // 2) & (padding_mask == 1)).astype("int32")
+    labels = rng.integers(0, 2, BATCH).astype("int32")
+    return {"token_ids": token_ids, "segment_ids": segment_ids, "padding_mask": padding_mask,
+            "labels": labels}
+
+
+def load_batch(directory):
+    with np.load(os.path.join(directory, "batch.npz")) as data:
+        return {k: data[k] for k in data.files}
+
+
+def save_outputs(directory, name, outputs):
+    np.savez(os.path.join(directory, f"outputs_{name}.npz"),
+             **{k: np.asarray(v, "float32") for k, v in outputs.items()})
+
+
+# -- worker side --------------------------------------------------------------------------------
+
+class TransformersWorker:
+    """transformers (torch eager): prepared measures stay alive for every zoo backend."""
+
+    def __init__(self, directory):
+        import torch
+
+        self.torch = torch
+        self.directory = directory
+        self.checkpoint = os.path.join(directory, "checkpoint")
+        self.fns = {}
+
+    def make_checkpoint(self, small):
+        from transformers import BertConfig, BertForSequenceClassification
+
+        self.torch.manual_seed(0)
+        config = SMALL if small else BASE
+        model = BertForSequenceClassification(BertConfig(**config, num_labels=2))
+        model.save_pretrained(self.checkpoint, safe_serialization=True)
+        np.savez(os.path.join(self.directory, "batch.npz"), **make_batch(config, small))
+        return {"threads": self.torch.get_num_threads(),
+                "attention": str(model.config._attn_implementation)}
+
+    def _load(self):
+        from transformers import BertForSequenceClassification
+
+        torch = self.torch
+        batch = load_batch(self.directory)
+        self.inputs = {"input_ids": torch.from_numpy(batch["token_ids"]).long(),
+                       "token_type_ids": torch.from_numpy(batch["segment_ids"]).long(),
+                       "attention_mask": torch.from_numpy(batch["padding_mask"]).long()}
+        self.labels = torch.from_numpy(batch["labels"]).long()
+        return BertForSequenceClassification.from_pretrained(self.checkpoint)
+
+    def prepare(self, measure):
+        if measure in self.fns:
+            return {}
+        torch = self.torch
+        model = self._load()
+        info = {}
+        if measure in ("forward_fp32", "forward_bf16"):
+            model.eval()
+            if measure == "forward_bf16":
+                model.to(torch.bfloat16)
+            bert = model.bert
+
+            def forward():
+                with torch.inference_mode():
+                    return bert(**self.inputs)
+
+            out = forward()
+            outputs = {"sequence_output": out.last_hidden_state,
+                       "pooled_output": out.pooler_output}
+            if measure == "forward_fp32":
+                with torch.inference_mode():
+                    outputs["logits"] = model(**self.inputs).logits
+            save_outputs(self.directory, f"{REFERENCE}_{measure}",
+                         {k: v.float().numpy() for k, v in outputs.items()})
+            self.fns[measure] = forward
+        else:
+            model.train()
+            optimizer = torch.optim.AdamW(model.parameters(), lr=LEARNING_RATE,
+                                          weight_decay=WEIGHT_DECAY, eps=EPSILON)
+
+            def step():
+                loss = model(**self.inputs, labels=self.labels).loss
+                loss.backward()
+                optimizer.step()
+                optimizer.zero_grad()
+                return float(loss)
+
+            info["first_loss"] = step()
+            self.fns[measure] = step
+        return info
+
+
+class ZooWorker:
+    """One zoo backend (ZOO_BACKEND is set by the driver): one measure alive at a time."""
+
+    def __init__(self, directory):
+        sys.path.insert(0, ROOT)
+        import zoo
+
+        self.zoo = zoo
+        self.name = zoo.config.backend()
+        self.directory = directory
+        self.checkpoint = os.path.join(directory, "checkpoint")
+        batch = load_batch(directory)
+        self.x = {k: batch[k] for k in ("token_ids", "segment_ids", "padding_mask")}
+        self.y = batch["labels"]
+        self.fns = {}
+
+    def prepare(self, measure):
+        from zoo.models import BertBackbone, BertTextClassifier
+
+        self.fns.clear()
+        gc.collect()
+        info = {}
+        x = self.x
+        if measure in ("forward_fp32", "forward_bf16"):
+            dtype = "bfloat16" if measure == "forward_bf16" else None
+            backbone = BertBackbone.from_preset(self.checkpoint, dtype=dtype)
+            outputs = dict(backbone.predict_on_batch(x))
+            if measure == "forward_fp32":
+                classifier = BertTextClassifier.from_preset(self.checkpoint, num_classes=2)
+                outputs["logits"] = classifier.predict_on_batch(x)
+                del classifier
+            save_outputs(self.directory, f"{self.name}_{measure}", outputs)
+            self.fns[measure] = lambda: backbone.predict_on_batch(x)
+        else:
+            if self.name == "numpy":
+                raise RuntimeError("the numpy backend cannot train")
+            classifier = BertTextClassifier.from_preset(self.checkpoint, num_classes=2)
+            classifier.compile(optimizer=self.zoo.optimizers.AdamW(
+                LEARNING_RATE, weight_decay=WEIGHT_DECAY, epsilon=EPSILON))
+
+            def step():
+                return classifier.train_on_batch(x, self.y, return_dict=True)["loss"]
+
+            info["first_loss"] = step()
+            self.fns[measure] = step
+        return info
+
+
+def serve(name, directory):
+    """The worker loop: one JSON command per stdin line, one JSON reply per command on the
+    original stdout (libraries' own prints are sent to stderr)."""
+    reply_stream = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    worker = None
+
+    def reply(**data):
+        reply_stream.write(REPLY + json.dumps(data) + "\n")
+        reply_stream.flush()
+
+    for line in sys.stdin:
+        command = json.loads(line)
+        kind = command["cmd"]
+        if kind == "exit":
+            break
+        try:
+            if worker is None:
+                worker = TransformersWorker(directory) if name == REFERENCE \
+                    else ZooWorker(directory)
+            if kind == "checkpoint":
+                reply(info=worker.make_checkpoint(command["small"]))
+            elif kind == "prepare":
+                reply(info=worker.prepare(command["measure"]))
+            elif kind == "time":
+                fn = worker.fns[command["measure"]]
+                times = []
+                for _ in range(command["calls"]):
+                    start = time.perf_counter()
+                    fn()
+                    times.append(time.perf_counter() - start)
+                reply(times=times)
+            else:
+                reply(error=f"unknown command {kind!r}")
+        except Exception as error:  # noqa: BLE001 - reported to the driver, the run goes on
+            message = str(error).strip().splitlines()
+            reply(error=f"{type(error).__name__}: {message[0][:300] if message else ''}")
+    return 0
+
+
+# -- driver side --------------------------------------------------------------------------------
+
+class Worker:
+    """A worker process driven over pipes; its stderr goes to a log file."""
+
+    def __init__(self, name, directory):
+        self.name = name
+        env = dict(os.environ)
+        if name in ZOO_BACKENDS:
+            env["ZOO_BACKEND"] = name
+        env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        self.log_path = os.path.join(directory, f"worker_{name}.log")
+        self.log = open(self.log_path, "w")  # noqa: SIM115 - open while the worker lives
+        self.process = subprocess.Popen(
+            [sys.executable, os.path.abspath(__file__), "--worker", name, "--dir", directory],
+            env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, text=True)
+
+    def ask(self, **command):
+        """Send a command -> the reply dict (``error`` in it when the command failed)."""
+        self.process.stdin.write(json.dumps(command) + "\n")
+        self.process.stdin.flush()
+        for line in self.process.stdout:
+            if line.startswith(REPLY):
+                return json.loads(line[len(REPLY):])
+        self.log.flush()
+        with open(self.log_path) as f:
+            tail = f.read()[-4000:]
+        raise SystemExit(f"bench_bert: the {self.name} worker died (exit "
+                         f"{self.process.wait()}); its log ends:\n{tail}")
+
+    def close(self):
+        if self.process.poll() is None:
+            try:
+                self.process.stdin.write(json.dumps({"cmd": "exit"}) + "\n")
+                self.process.stdin.close()
+            except OSError:
+                pass
+            self.process.wait()
+        self.log.close()
+
+
+def cpu_flags():
+    """The bf16-related instruction sets this CPU reports (Linux /proc/cpuinfo)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = next((set(line.split(":", 1)[1].split()) for line in f
+                          if line.startswith("flags")), None)
+    except OSError:
+        flags = None
+    if flags is None:
+        return "flags unknown"
+    wanted = ("avx512f", "avx512_bf16", "amx_bf16", "amx_tile", "avx_vnni")
+    return ", ".join(f"{w}={'yes' if w in flags else 'no'}" for w in wanted)
+
+
+def max_diffs(directory, name, measure, against=REFERENCE, against_measure=None):
+    """Max |name's outputs - against's outputs| per output of a forward measure."""
+    paths = [os.path.join(directory, f"outputs_{against}_{against_measure or measure}.npz"),
+             os.path.join(directory, f"outputs_{name}_{measure}.npz")]
+    if not all(os.path.exists(p) for p in paths):
+        return {}
+    with np.load(paths[0]) as ref, np.load(paths[1]) as got:
+        return {k: float(np.max(np.abs(got[k] - ref[k]))) for k in got.files if k in ref.files}
+
+
+def diff_text(diffs):
+    return ", ".join(f"{k} {v:.1e}" for k, v in diffs.items())
+
+
+def compare(ref, zoo, measure, rounds, calls):
+    """Prepare both sides, then alternate their timed calls -> (ref best, zoo best, infos)
+    with an error string in place of a side that failed."""
+    infos = []
+    for side in (ref, zoo):
+        answer = side.ask(cmd="prepare", measure=measure)
+        if "error" in answer:
+            return answer["error"], answer["error"], infos
+        infos.append(answer["info"])
+    best = [float("inf"), float("inf")]
+    for _ in range(rounds):
+        for i, side in enumerate((ref, zoo)):
+            answer = side.ask(cmd="time", measure=measure, calls=calls)
+            if "error" in answer:
+                return answer["error"], answer["error"], infos
+            best[i] = min([best[i]] + answer["times"])
+    return best[0], best[1], infos
+
+
+def print_table(rows, cpu):
+    print("\n== seconds per call (each side's best; measured in alternation) and ratio = "
+          "transformers / zoo (higher is better; 1.0 = equal) ==")
+    print(f"{'measure':14s} {'backend':11s} {'zoo':>10s} {'transformers':>13s} {'ratio':>7s}")
+    for measure, name, ref_time, zoo_time in rows:
+        if isinstance(ref_time, float) and isinstance(zoo_time, float):
+            print(f"{measure:14s} {name:11s} {zoo_time:9.4f}s {ref_time:12.4f}s "
+                  f"{ref_time / zoo_time:6.2f}x")
+        else:
+            print(f"{measure:14s} {name:11s} {'--':>10s} {'--':>13s} {'--':>7s}  {zoo_time}")
+    times = {(m, n): (r, z) for m, n, r, z in rows}
+    notes = []
+    for name in dict.fromkeys(n for _, n, _, _ in rows):
+        fp32, bf16 = times.get(("forward_fp32", name)), times.get(("forward_bf16", name))
+        if fp32 and bf16 and all(isinstance(t, float) for t in fp32 + bf16):
+            notes.append(f"{name} {bf16[1] / fp32[1]:.2f} (transformers {bf16[0] / fp32[0]:.2f})")
+    if notes:
+        print("\nbf16 / fp32 forward time, < 1 when bf16 is faster: " + ", ".join(notes))
+        print(f"CPU: {cpu}. Without AMX, bf16 matmuls on CPU run at best at about the fp32 "
+              f"rate (avx512_bf16 dot products), and a bf16 slower than fp32 here is this "
+              f"CPU, not hidden.")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=5,
+                        help="alternations between transformers and zoo per measure")
+    parser.add_argument("--calls", type=int, default=1, help="timed calls per side per round")
+    parser.add_argument("--backends", default="jax,torch,tensorflow",
+                        help="comma-separated zoo backends (numpy is optional: it is slow)")
+    parser.add_argument("--small", action="store_true", help="a tiny config for a quick check")
+    parser.add_argument("--skip-bf16", action="store_true", help="skip the bf16 forward")
+    parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--dir", default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        return serve(args.worker, args.dir)
+
+    backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    unknown = sorted(set(backends) - set(ZOO_BACKENDS))
+    if unknown:
+        parser.error(f"--backends: unknown {unknown}; choose from {list(ZOO_BACKENDS)}")
+    if args.rounds < 1 or args.calls < 1:
+        parser.error("--rounds and --calls must be >= 1")
+    measures = [m for m in MEASURES if not (args.skip_bf16 and m == "forward_bf16")]
+    config = SMALL if args.small else BASE
+    cpu = cpu_flags()
+    print(f"BERT {'small' if args.small else 'base'} {config}; batch {BATCH} x {LENGTH}")
+    print(f"CPU: {os.cpu_count()} cores; {cpu}")
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="zoo-bench-bert-") as directory:
+        ref = Worker(REFERENCE, directory)
+        try:
+            answer = ref.ask(cmd="checkpoint", small=args.small)
+            if "error" in answer:
+                raise SystemExit(f"bench_bert: writing the checkpoint failed: {answer['error']}")
+            print(f"transformers: {answer['info']}")
+            for name in backends:
+                zoo = Worker(name, directory)
+                try:
+                    for measure in measures:
+                        start = time.perf_counter()
+                        ref_time, zoo_time, infos = compare(ref, zoo, measure, args.rounds,
+                                                            args.calls)
+                        rows.append((measure, name, ref_time, zoo_time))
+                        line = (f"zoo {zoo_time:.4f} s, transformers {ref_time:.4f} s"
+                                if isinstance(zoo_time, float) else f"failed: {zoo_time}")
+                        diffs = max_diffs(directory, name, measure)
+                        if diffs:
+                            line += f"; max |zoo - transformers| {diff_text(diffs)}"
+                        if measure == "forward_bf16" and diffs:
+                            line += ("; max |bf16 - transformers fp32|: zoo " + diff_text(
+                                max_diffs(directory, name, measure, REFERENCE, "forward_fp32"))
+                                + ", transformers " + diff_text(max_diffs(
+                                    directory, REFERENCE, measure, REFERENCE, "forward_fp32")))
+                        losses = [i["first_loss"] for i in infos if "first_loss" in i]
+                        if len(losses) == 2:
+                            line += (f"; first loss transformers {losses[0]:.4f}, zoo "
+                                     f"{losses[1]:.4f} (dropout on)")
+                        print(f"[{name}] {measure}: {line} "
+                              f"({time.perf_counter() - start:.0f} s)", flush=True)
+                finally:
+                    zoo.close()
+        finally:
+            ref.close()
+    print_table(rows, cpu)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
