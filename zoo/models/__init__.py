@@ -8,6 +8,13 @@ from zoo.models.bert import (  # noqa: F401
     BertTextClassifier,
     BertTokenizer,
 )
+from zoo.models.opt import (  # noqa: F401
+    OPTBackbone,
+    OPTCausalLM,
+    OPTCausalLMPreprocessor,
+    OPTTokenizer,
+)
 from zoo.models.preprocessing import Preprocessor, Tokenizer  # noqa: F401
 from zoo.models.task import Task  # noqa: F401
+from zoo.models.transformer_decoder import TransformerDecoder  # noqa: F401
 from zoo.models.transformer_encoder import TransformerEncoder  # noqa: F401

@@ -1,0 +1,65 @@
+"""OPTCausalLM: OPT with its language-model head (next-token logits).
+
+    inputs  token_ids, padding_mask                      int32 (B, S)
+    logits  sequence_output @ token_embedding^T          (B, S, vocabulary_size)
+
+The head has no weights of its own: it is the backbone's token embedding, transposed (the
+backbone's output already went through ``embeddings_project_out`` when the model has one).
+Compiled on construction with AdamW (5e-5) and a sparse cross-entropy from logits, so
+``fit(strings)`` trains on next tokens with the preprocessor's labels (padding weighs 0).
+
+``call_with_cache(token_ids, cache, cache_update_index, padding_mask=None)`` runs new
+tokens against a pre-allocated key/value cache (``build_cache``) and returns
+``(logits, hidden_states, cache)``: the step generation loops on.
+"""
+from zoo import losses, ops, optimizers
+from zoo.engine.functional import Functional
+from zoo.layers.input_layer import Input
+from zoo.models.opt.backbone import OPTBackbone
+from zoo.models.opt.preprocessor import OPTCausalLMPreprocessor
+from zoo.models.task import Task
+
+
+class OPTCausalLM(Task, Functional):
+    pipeline_tag = "text-generation"
+    head_from_backbone = True  # the head is the tied embedding: any backbone has it
+    backbone_cls = OPTBackbone
+    preprocessor_cls = OPTCausalLMPreprocessor
+
+    def __init__(self, backbone, preprocessor=None, name=None, **kwargs):
+        inputs = {name_: Input(tensor.shape[1:], dtype=tensor.dtype, name=name_)
+                  for name_, tensor in backbone._inputs_struct.items()}
+        hidden = backbone(inputs)["sequence_output"]                        # (B, S, E)
+        logits = backbone.token_embedding(hidden, reverse=True)             # (B, S, V)
+        super().__init__(inputs=inputs, outputs=logits, name=name or "opt_causal_lm",
+                         **kwargs)
+        self.backbone = backbone
+        self.preprocessor = preprocessor
+        self.compile()
+
+    def compile(self, optimizer="auto", loss="auto", metrics="auto", **kwargs):
+        """``"auto"``: AdamW(5e-5), sparse categorical cross-entropy from logits (weighted
+        by the preprocessor's sample_weight), accuracy."""
+        if optimizer == "auto":
+            optimizer = optimizers.AdamW(5e-5)
+        if loss == "auto":
+            loss = losses.SparseCategoricalCrossentropy(from_logits=True)
+        if metrics == "auto":
+            metrics = ["sparse_categorical_accuracy"]
+        super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
+
+    def build_cache(self, batch_size, max_length, dtype=None):
+        """A zero key/value cache (B, num_layers, 2, max_length, num_heads, head_dim)."""
+        backbone = self.backbone
+        shape = (int(batch_size), backbone.num_layers, 2, int(max_length), backbone.num_heads,
+                 backbone.head_dim)
+        return ops.zeros(shape, dtype=dtype or backbone.dtype_policy.compute_dtype)
+
+    def call_with_cache(self, token_ids, cache, cache_update_index, padding_mask=None):
+        """token_ids (B, T) at positions ``cache_update_index ..`` -> (logits (B, T, V),
+        hidden states (B, T, E), updated cache). ``padding_mask`` (B, S) covers the whole
+        cache (see OPTBackbone.call_with_cache)."""
+        hidden, cache = self.backbone.call_with_cache(token_ids, cache, cache_update_index,
+                                                      padding_mask=padding_mask)
+        logits = self.backbone.token_embedding(hidden, reverse=True)
+        return logits, hidden, cache
