@@ -447,3 +447,14 @@ def test_ops_compile_with_unknown_batch():
         out = tf.function(fn, input_signature=spec)(x, q, k, audio)
     for e, o in zip(eager, out):
         np.testing.assert_allclose(ops.convert_to_numpy(o), ops.convert_to_numpy(e), atol=1e-5)
+
+
+def test_linear():
+    def ref(x, kernel, bias=None):
+        y = x.astype("float64") @ kernel.astype("float64")
+        return y if bias is None else y + bias
+
+    kernel, bias = _randn(4, 5), _randn(5)
+    check_op("linear", ref, _randn(3, 4), kernel, bias)
+    check_op("linear", ref, _randn(2, 3, 4), kernel, bias)
+    check_op("linear", ref, _randn(2, 3, 4), kernel)

@@ -12,6 +12,7 @@ from zoo.ops import shape_rules as rules
 from zoo.ops.operation import op
 
 __all__ = [
+    "linear",
     "relu", "relu6", "sigmoid", "softplus", "softsign", "silu", "swish", "gelu", "elu",
     "selu", "leaky_relu", "hard_sigmoid", "hard_silu", "log_sigmoid", "softmax",
     "log_softmax", "layer_norm", "one_hot", "conv", "max_pool", "average_pool",
@@ -48,6 +49,24 @@ def _in_float32(fn, x, *args):
 
 
 # -- activations --------------------------------------------------------------------------
+
+def _linear_rule(x, kernel, bias=None):
+    shape = rules.shape_of(x)
+    k = rules.shape_of(kernel)
+    if len(k) != 2 or not shape or (shape[-1] is not None and k[0] is not None
+                                    and shape[-1] != k[0]):
+        raise ValueError(f"linear: inputs of shape {shape} and kernel of shape {k} do not "
+                         f"match (kernel must be (in, out) with in = the last input dim).")
+    return rules.symbolic(shape[:-1] + (k[1],), _float_dtype(x, kernel, bias))
+
+
+@op(_linear_rule)
+def linear(x, kernel, bias=None):
+    """``x @ kernel + bias`` over the last axis of ``x``: kernel (in, out), bias (out,).
+    One fused kernel where the framework has one (torch addmm)."""
+    x, kernel, bias = _floats(x, kernel, bias)
+    return backend.nn.linear(x, kernel, bias)
+
 
 @op(rules.elementwise_unary_float)
 def relu(x):

@@ -7,6 +7,11 @@ from jax import lax
 from zoo.backend.common import config
 
 
+def linear(x, kernel, bias):
+    y = jnp.matmul(x, kernel)
+    return y if bias is None else y + bias
+
+
 def relu(x):
     return jax.nn.relu(x)
 

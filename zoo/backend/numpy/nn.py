@@ -6,10 +6,16 @@ import numpy as np
 
 from zoo.backend.common import config, dtypes
 from zoo.backend.numpy.math import erf
+from zoo.backend.numpy.numpy import add, matmul
 
 
 def _cast_like(y, x):
     return np.asarray(y).astype(x.dtype, copy=False)
+
+
+def linear(x, kernel, bias):
+    y = matmul(x, kernel)  # half precision computed in float32
+    return y if bias is None else add(y, bias)
 
 
 def relu(x):

@@ -4,6 +4,14 @@ import tensorflow as tf
 from zoo.backend.common import config
 
 
+def linear(x, kernel, bias):
+    if x.shape.rank == 2:
+        y = tf.linalg.matmul(x, kernel)
+    else:
+        y = tf.tensordot(x, kernel, [[x.shape.rank - 1], [0]])
+    return y if bias is None else tf.nn.bias_add(y, bias)
+
+
 def relu(x):
     return tf.nn.relu(x)
 

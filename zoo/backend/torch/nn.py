@@ -12,6 +12,15 @@ from zoo.backend.common import config
 from zoo.backend.torch.core import to_framework_dtype
 
 
+def linear(x, kernel, bias):
+    if bias is None:
+        return torch.matmul(x, kernel)
+    if x.ndim == 2:
+        return torch.addmm(bias, x, kernel)
+    out = torch.addmm(bias, x.reshape(-1, x.shape[-1]), kernel)
+    return out.reshape(*x.shape[:-1], kernel.shape[-1])
+
+
 def relu(x):
     return F.relu(x)
 

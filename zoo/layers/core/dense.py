@@ -30,9 +30,7 @@ class Dense(Layer):
         if inputs.shape[-1] != kernel.shape[0]:
             raise ValueError(f"Dense layer '{self.name}' expects inputs whose last dimension is "
                              f"{kernel.shape[0]}, got shape {tuple(inputs.shape)}.")
-        x = ops.matmul(inputs, kernel.value)
-        if self.use_bias:
-            x = ops.add(x, self.bias.value)
+        x = ops.linear(inputs, kernel.value, self.bias.value if self.use_bias else None)
         if self.activation is not None:
             x = self.activation(x)
         return x

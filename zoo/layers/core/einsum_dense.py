@@ -147,10 +147,14 @@ class EinsumDense(Layer):
             self.bias = self.add_weight(bias_shape, self.bias_initializer, name="bias")
         else:
             self.bias = None
+        # a bias over exactly the new dims rides in the matmul (one fused kernel on torch)
+        self._fuse_bias = plan is not None and bias_shape is not None and \
+            tuple(bias_shape) == tuple(dims[c] for c in plan[2])
         self.built = True
 
     def call(self, inputs):
         plan = self._plan
+        bias = self.bias
         lead = tuple(inputs.shape)[:plan[0]] if plan is not None else (None,)
         if None in lead:  # no plan, or unknown free dims (symbolic / traced): plain einsum
             x = ops.einsum(self._equation, inputs, self.kernel.value)
@@ -161,11 +165,14 @@ class EinsumDense(Layer):
                 kernel = ops.reshape(kernel, kernel_2d)
             if c_size is not None:
                 inputs = ops.reshape(inputs, lead + (c_size,))
-            x = ops.matmul(inputs, kernel)
+            fused = ops.reshape(bias.value, (-1,)) if self._fuse_bias else None
+            x = ops.linear(inputs, kernel, fused)
             if new_dims is not None:
                 x = ops.reshape(x, lead + new_dims)
-        if self.bias is not None:
-            x = ops.add(x, self.bias.value)
+            if fused is not None:
+                bias = None
+        if bias is not None:
+            x = ops.add(x, bias.value)
         if self.activation is not None:
             x = self.activation(x)
         return x
