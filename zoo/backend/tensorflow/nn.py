@@ -2,13 +2,11 @@
 import tensorflow as tf
 
 from zoo.backend.common import config
+from zoo.backend.tensorflow.numpy import matmul
 
 
 def linear(x, kernel, bias):
-    if x.shape.rank == 2:
-        y = tf.linalg.matmul(x, kernel)
-    else:
-        y = tf.tensordot(x, kernel, [[x.shape.rank - 1], [0]])
+    y = matmul(x, kernel)  # broadcasts the kernel over the batch dims
     return y if bias is None else tf.nn.bias_add(y, bias)
 
 
