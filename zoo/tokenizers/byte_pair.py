@@ -20,7 +20,7 @@ import os
 
 import numpy as np
 
-from zoo.tokenizers.word_piece import _is_string_batch, as_text, text_batch
+from zoo.tokenizers.fast_tokenizer import FastTokenizer
 
 VOCAB_FILE = "vocab.json"
 MERGES_FILE = "merges.txt"
@@ -87,7 +87,7 @@ def _write_atomic(path, text):
     os.replace(tmp, path)
 
 
-class BytePairTokenizer:
+class BytePairTokenizer(FastTokenizer):
     def __init__(self, vocabulary=None, merges=None, add_prefix_space=False,
                  special_tokens=None):
         self.add_prefix_space = bool(add_prefix_space)
@@ -172,40 +172,6 @@ class BytePairTokenizer:
         if token not in self.vocabulary:
             raise ValueError(f"{type(self).__name__}: token {token!r} is not in the vocabulary.")
         return self.vocabulary[token]
-
-    # -- tokenize ---------------------------------------------------------------------------
-    def tokenize(self, inputs):
-        """A string -> a list of ids; a list / array of strings -> a list of lists."""
-        backend = self._require_vocabulary()
-        where = f"{type(self).__name__}.tokenize"
-        if _is_string_batch(inputs):
-            encodings = backend.encode_batch(text_batch(inputs, where), add_special_tokens=False)
-            return [e.ids for e in encodings]
-        return backend.encode(as_text(inputs, where), add_special_tokens=False).ids
-
-    def tokenize_to_strings(self, inputs):
-        """Like ``tokenize`` but returns the (byte-mapped) token strings."""
-        backend = self._require_vocabulary()
-        where = f"{type(self).__name__}.tokenize_to_strings"
-        if _is_string_batch(inputs):
-            return [e.tokens for e in backend.encode_batch(text_batch(inputs, where),
-                                                           add_special_tokens=False)]
-        return backend.encode(as_text(inputs, where), add_special_tokens=False).tokens
-
-    def __call__(self, inputs):
-        return self.tokenize(inputs)
-
-    def detokenize(self, ids, skip_special_tokens=False):
-        """A sequence of ids -> a string; a batch (list of lists, 2D array) -> a list."""
-        backend = self._require_vocabulary()
-        if hasattr(ids, "tolist"):
-            ids = ids.tolist()
-        if isinstance(ids, (int, np.integer)):
-            ids = [int(ids)]
-        if ids and isinstance(ids[0], (list, tuple)):
-            return backend.decode_batch([[int(i) for i in row] for row in ids],
-                                        skip_special_tokens=skip_special_tokens)
-        return backend.decode([int(i) for i in ids], skip_special_tokens=skip_special_tokens)
 
     # -- config and assets --------------------------------------------------------------------
     def get_config(self):

@@ -17,7 +17,7 @@ id. The config holds only options; ``save_assets``/``load_assets`` write and rea
 """
 import os
 
-import numpy as np
+from zoo.tokenizers.fast_tokenizer import FastTokenizer
 
 VOCAB_FILE = "vocab.txt"
 
@@ -45,30 +45,7 @@ def write_vocabulary(path, tokens):
     os.replace(tmp, path)
 
 
-def _is_string_batch(inputs):
-    return isinstance(inputs, (list, tuple)) or (
-        isinstance(inputs, np.ndarray) and inputs.ndim >= 1)
-
-
-def text_batch(inputs, where="tokenize"):
-    """A list / tuple / 1D array of strings (or bytes) -> a list of str."""
-    if isinstance(inputs, np.ndarray) and inputs.ndim != 1:
-        raise ValueError(f"{where}: expected a 1D batch of strings, got an array of shape "
-                         f"{inputs.shape}.")
-    return [as_text(t, where) for t in inputs]
-
-
-def as_text(value, where="tokenize"):
-    if isinstance(value, bytes):
-        return value.decode("utf-8")
-    if isinstance(value, np.bytes_):
-        return bytes(value).decode("utf-8")
-    if isinstance(value, str):
-        return str(value)
-    raise TypeError(f"{where}: expected a string, got {type(value).__name__} ({value!r:.60}).")
-
-
-class WordPieceTokenizer:
+class WordPieceTokenizer(FastTokenizer):
     def __init__(self, vocabulary=None, lowercase=False, strip_accents=None, split_on_cjk=True,
                  suffix_indicator="##", oov_token="[UNK]", max_input_chars_per_word=100,
                  special_tokens=None):
@@ -158,40 +135,6 @@ class WordPieceTokenizer:
         if token not in self._ids:
             raise ValueError(f"{type(self).__name__}: token {token!r} is not in the vocabulary.")
         return self._ids[token]
-
-    # -- tokenize ---------------------------------------------------------------------------
-    def tokenize(self, inputs):
-        """A string -> a list of ids; a list / array of strings -> a list of lists."""
-        backend = self._require_vocabulary()
-        if _is_string_batch(inputs):
-            texts = text_batch(inputs, f"{type(self).__name__}.tokenize")
-            encodings = backend.encode_batch(texts, add_special_tokens=False)
-            return [e.ids for e in encodings]
-        text = as_text(inputs, f"{type(self).__name__}.tokenize")
-        return backend.encode(text, add_special_tokens=False).ids
-
-    def tokenize_to_strings(self, inputs):
-        """Like ``tokenize`` but returns the word pieces."""
-        backend = self._require_vocabulary()
-        if _is_string_batch(inputs):
-            texts = text_batch(inputs, f"{type(self).__name__}.tokenize_to_strings")
-            return [e.tokens for e in backend.encode_batch(texts, add_special_tokens=False)]
-        return backend.encode(as_text(inputs), add_special_tokens=False).tokens
-
-    def __call__(self, inputs):
-        return self.tokenize(inputs)
-
-    def detokenize(self, ids, skip_special_tokens=False):
-        """A sequence of ids -> a string; a batch (list of lists, 2D array) -> a list."""
-        backend = self._require_vocabulary()
-        if hasattr(ids, "tolist"):
-            ids = ids.tolist()
-        if isinstance(ids, (int, np.integer)):
-            ids = [int(ids)]
-        if ids and isinstance(ids[0], (list, tuple)):
-            return backend.decode_batch([[int(i) for i in row] for row in ids],
-                                        skip_special_tokens=skip_special_tokens)
-        return backend.decode([int(i) for i in ids], skip_special_tokens=skip_special_tokens)
 
     # -- config and assets --------------------------------------------------------------------
     def get_config(self):

@@ -23,7 +23,7 @@ import numpy as np
 from zoo.models.bert.tokenizer import BertTokenizer
 from zoo.models.preprocessing import Preprocessor
 from zoo.saving import serialization
-from zoo.tokenizers.word_piece import as_text
+from zoo.tokenizers.fast_tokenizer import as_text
 
 TRUNCATE = ("round_robin", "longest_first", "waterfall")
 

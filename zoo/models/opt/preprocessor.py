@@ -17,7 +17,7 @@ import numpy as np
 from zoo.models.opt.tokenizer import OPTTokenizer
 from zoo.models.preprocessing import Preprocessor
 from zoo.saving import serialization
-from zoo.tokenizers.word_piece import as_text
+from zoo.tokenizers.fast_tokenizer import as_text
 
 
 def _texts(x, name):
