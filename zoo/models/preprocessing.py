@@ -33,6 +33,7 @@ class Tokenizer:
 
 class Preprocessor:
     tokenizer_cls = None
+    tokenizer = None
 
     @classmethod
     def from_preset(cls, handle, **overrides):
@@ -40,9 +41,28 @@ class Preprocessor:
 
         return loading.load_preprocessor(handle, cls, **overrides)
 
+    def _check_tokenizer(self):
+        if self.tokenizer is None:
+            raise ValueError(f"{type(self).__name__} has no tokenizer; pass tokenizer= or load "
+                             f"it with {type(self).__name__}.from_preset(...).")
+        return self.tokenizer
+
     def get_config(self):
-        return {}
+        """The tokenizer (serialized, when there is one); subclasses add their options."""
+        from zoo.saving import serialization
+
+        if self.tokenizer is None:
+            return {}
+        return {"tokenizer": serialization.serialize(self.tokenizer)}
 
     @classmethod
     def from_config(cls, config):
         return cls(**config)
+
+    def save_assets(self, directory):
+        self._check_tokenizer().save_assets(directory)
+
+    def load_assets(self, directory):
+        if self.tokenizer is None:
+            self.tokenizer = self.tokenizer_cls()
+        self.tokenizer.load_assets(directory)

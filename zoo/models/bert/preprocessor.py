@@ -117,12 +117,6 @@ class BertPreprocessor(Preprocessor):
         raise TypeError(f"{name}: expected a string, a list of strings, or a tuple of "
                         f"segments, got {type(x).__name__}.")
 
-    def _check_tokenizer(self):
-        if self.tokenizer is None:
-            raise ValueError(f"{type(self).__name__} has no tokenizer; pass tokenizer= or load "
-                             f"it with {type(self).__name__}.from_preset(...).")
-        return self.tokenizer
-
     # -- packing ----------------------------------------------------------------------------
     def pack(self, segments):
         """Token id lists per segment (each a list over the batch) -> dict of int32 arrays
@@ -168,19 +162,5 @@ class BertPreprocessor(Preprocessor):
 
     # -- config and assets -------------------------------------------------------------------
     def get_config(self):
-        config = {"sequence_length": self.sequence_length, "truncate": self.truncate}
-        if self.tokenizer is not None:
-            config["tokenizer"] = serialization.serialize(self.tokenizer)
-        return config
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    def save_assets(self, directory):
-        self._check_tokenizer().save_assets(directory)
-
-    def load_assets(self, directory):
-        if self.tokenizer is None:
-            self.tokenizer = self.tokenizer_cls()
-        self.tokenizer.load_assets(directory)
+        return {"sequence_length": self.sequence_length, "truncate": self.truncate,
+                **super().get_config()}

@@ -50,12 +50,6 @@ class OPTCausalLMPreprocessor(Preprocessor):
         self.add_start_token = bool(add_start_token)
         self.add_end_token = bool(add_end_token)
 
-    def _check_tokenizer(self):
-        if self.tokenizer is None:
-            raise ValueError(f"{type(self).__name__} has no tokenizer; pass tokenizer= or load "
-                             f"it with {type(self).__name__}.from_preset(...).")
-        return self.tokenizer
-
     def pack(self, token_lists, length, add_end_token):
         """Lists of ids -> (token_ids, padding_mask), int32 (B, length): start token, ids,
         optional end token, cut to ``length``, right-padded."""
@@ -113,20 +107,6 @@ class OPTCausalLMPreprocessor(Preprocessor):
         return texts[0] if single else texts
 
     def get_config(self):
-        config = {"sequence_length": self.sequence_length,
-                  "add_start_token": self.add_start_token, "add_end_token": self.add_end_token}
-        if self.tokenizer is not None:
-            config["tokenizer"] = serialization.serialize(self.tokenizer)
-        return config
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    def save_assets(self, directory):
-        self._check_tokenizer().save_assets(directory)
-
-    def load_assets(self, directory):
-        if self.tokenizer is None:
-            self.tokenizer = self.tokenizer_cls()
-        self.tokenizer.load_assets(directory)
+        return {"sequence_length": self.sequence_length,
+                "add_start_token": self.add_start_token, "add_end_token": self.add_end_token,
+                **super().get_config()}
