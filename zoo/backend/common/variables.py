@@ -55,7 +55,7 @@ class Variable:
             raise ValueError(f"Variable name {name!r} must not contain '/'.")
         self.name = name
         self.path = name
-        self.trainable = bool(trainable)
+        self._trainable = bool(trainable)
         self.autocast = autocast
         self._dtype = dtypes.standardize_dtype(dtype)
         scope = getattr(_STATE, "deferred_init_scope", None)
@@ -99,6 +99,9 @@ class Variable:
 
     def _on_materialized(self):
         """Called once a deferred variable has storage (torch: register the Parameter)."""
+
+    def _on_trainable_changed(self):
+        """Called when ``trainable`` is set (torch: the Parameter's requires_grad follows)."""
 
     def _adopt(self, array):
         """A backend tensor sharing ``array``'s memory, or None where that is not possible."""
@@ -147,6 +150,15 @@ class Variable:
                 and autocast.dtype != self._dtype:
             return self._cast(value, autocast.dtype)
         return value
+
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        self._trainable = bool(value)
+        self._on_trainable_changed()
 
     @property
     def dtype(self):

@@ -67,6 +67,11 @@ class Variable(BaseVariable):
         for module in self.__dict__.pop("_torch_owners", ()):
             module._parameters[self.name] = self._value
 
+    def _on_trainable_changed(self):
+        value = self.__dict__.get("_value")
+        if value is not None and value.is_floating_point():
+            value.requires_grad_(self._trainable)  # frozen weights get no .grad in backward
+
     def _cast(self, tensor, dtype):
         return cast(tensor, dtype)
 

@@ -1,13 +1,24 @@
-"""Dense: ``activation(inputs @ kernel + bias)`` over the last axis."""
+"""Dense: ``activation(inputs @ kernel + bias)`` over the last axis.
+
+``enable_lora(rank)`` freezes the kernel and adds ``lora_kernel_a`` (in, rank) and
+``lora_kernel_b`` (rank, units): the output becomes
+``activation(inputs @ kernel + bias + (inputs @ a) @ b * alpha / rank)``.
+"""
 from zoo import ops
 from zoo.layers import activations, initializers
+from zoo.layers.core import lora
 from zoo.layers.layer import Layer
 
 
-class Dense(Layer):
+class Dense(lora.LoraMixin, Layer):
+    _lora_target = "kernel"
+    _lora_names = ("lora_kernel_a", "lora_kernel_b")
+
     def __init__(self, units, activation=None, use_bias=True,
-                 kernel_initializer="glorot_uniform", bias_initializer="zeros", **kwargs):
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros", lora_rank=None,
+                 lora_alpha=None, **kwargs):
         super().__init__(**kwargs)
+        lora.init_lora(self, lora_rank, lora_alpha)
         self.units = int(units)
         self._activation_id = activation
         self.activation = activations.get(activation)
@@ -24,6 +35,7 @@ class Dense(Layer):
         if self.use_bias:
             self.bias = self.add_weight((self.units,), self.bias_initializer, name="bias")
         self.built = True
+        self._enable_lora_from_config()
 
     def call(self, inputs):
         kernel = self.kernel
@@ -31,6 +43,9 @@ class Dense(Layer):
             raise ValueError(f"Dense layer '{self.name}' expects inputs whose last dimension is "
                              f"{kernel.shape[0]}, got shape {tuple(inputs.shape)}.")
         x = ops.linear(inputs, kernel.value, self.bias.value if self.use_bias else None)
+        if self.lora_rank:
+            low = ops.matmul(ops.matmul(inputs, self._lora_a.value), self._lora_b.value)
+            x = ops.add(x, ops.multiply(low, self._lora_scale))
         if self.activation is not None:
             x = self.activation(x)
         return x
@@ -40,4 +55,12 @@ class Dense(Layer):
                 "activation": activations.serialize(self._activation_id),
                 "use_bias": self.use_bias,
                 "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                "bias_initializer": initializers.serialize(self.bias_initializer)}
+                "bias_initializer": initializers.serialize(self.bias_initializer),
+                **self._lora_config()}
+
+    # -- LoRA (zoo/layers/core/lora.py) --------------------------------------------------
+    def _lora_shapes(self, rank):
+        return (self.kernel.shape[0], rank), (rank, self.units)
+
+    def _lora_delta(self, a, b):
+        return ops.matmul(a, b)

@@ -6,12 +6,18 @@ maps (batch, seq, hidden) to (batch, seq, heads, head_dim) with a kernel of shap
 (hidden, heads, head_dim). ``output_shape`` lists the output dimensions after the first
 (batch) one and without those an ellipsis stands for; ``None`` means "same as the input
 dimension with that letter". ``bias_axes`` names output letters that carry a bias.
+
+``enable_lora(rank)`` freezes the kernel and adds ``lora_kernel_a`` (the kernel's input
+dims, rank) and ``lora_kernel_b`` (rank, the kernel's output dims): for the kernel
+(hidden, heads, head_dim) above, a is (hidden, rank) and b (rank, heads, head_dim), and the
+layer computes with kernel + a @ b * alpha / rank.
 """
 import math
 import re
 
 from zoo import ops
 from zoo.layers import activations, initializers
+from zoo.layers.core import lora
 from zoo.layers.layer import Layer
 
 _EQUATION = re.compile(r"^(\.\.\.)?([a-zA-Z]*)(\.\.\.)?,([a-zA-Z]+)->(\.\.\.)?([a-zA-Z]*)(\.\.\.)?$")
@@ -113,10 +119,15 @@ def matmul_plan(equation):
     return n_free, contracted, new
 
 
-class EinsumDense(Layer):
+class EinsumDense(lora.LoraMixin, Layer):
+    _lora_target = "kernel"
+    _lora_names = ("lora_kernel_a", "lora_kernel_b")
+
     def __init__(self, equation, output_shape, activation=None, bias_axes=None,
-                 kernel_initializer="glorot_uniform", bias_initializer="zeros", **kwargs):
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros", lora_rank=None,
+                 lora_alpha=None, **kwargs):
         super().__init__(**kwargs)
+        lora.init_lora(self, lora_rank, lora_alpha)
         _parse(equation)  # fail early on a malformed equation
         self.equation = equation
         self.partial_output_shape = (output_shape,) if isinstance(output_shape, int) \
@@ -151,13 +162,18 @@ class EinsumDense(Layer):
         self._fuse_bias = plan is not None and bias_shape is not None and \
             tuple(bias_shape) == tuple(dims[c] for c in plan[2])
         self.built = True
+        self._enable_lora_from_config()
 
     def call(self, inputs):
         plan = self._plan
         bias = self.bias
         lead = tuple(inputs.shape)[:plan[0]] if plan is not None else (None,)
         if None in lead:  # no plan, or unknown free dims (symbolic / traced): plain einsum
-            x = ops.einsum(self._equation, inputs, self.kernel.value)
+            kernel = self.kernel.value
+            if self.lora_rank:
+                delta = self._lora_delta(self._lora_a.value, self._lora_b.value)
+                kernel = ops.add(kernel, ops.multiply(delta, self._lora_scale))
+            x = ops.einsum(self._equation, inputs, kernel)
         else:
             _, c_size, kernel_2d, new_dims = plan
             kernel = self.kernel.value
@@ -167,6 +183,15 @@ class EinsumDense(Layer):
                 inputs = ops.reshape(inputs, lead + (c_size,))
             fused = ops.reshape(bias.value, (-1,)) if self._fuse_bias else None
             x = ops.linear(inputs, kernel, fused)
+            if self.lora_rank:  # (inputs @ a) @ b over the flattened dims
+                a, b = self._lora_a.value, self._lora_b.value
+                rank = self.lora_rank
+                if c_size is not None:
+                    a = ops.reshape(a, (c_size, rank))
+                if kernel_2d is not None:
+                    b = ops.reshape(b, (rank, kernel_2d[1]))
+                low = ops.matmul(ops.matmul(inputs, a), b)
+                x = ops.add(x, ops.multiply(low, self._lora_scale))
             if new_dims is not None:
                 x = ops.reshape(x, lead + new_dims)
             if fused is not None:
@@ -184,4 +209,27 @@ class EinsumDense(Layer):
                 "bias_axes": self.bias_axes,
                 "activation": activations.serialize(self._activation_id),
                 "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                "bias_initializer": initializers.serialize(self.bias_initializer)}
+                "bias_initializer": initializers.serialize(self.bias_initializer),
+                **self._lora_config()}
+
+    # -- LoRA (zoo/layers/core/lora.py) --------------------------------------------------
+    def _lora_letters(self):
+        """-> (kernel letters, those contracted with the input, the others)."""
+        ins, rest = self._equation.split(",")
+        kernel = rest.split("->")[0]
+        return kernel, "".join(c for c in kernel if c in ins), \
+            "".join(c for c in kernel if c not in ins)
+
+    def _lora_shapes(self, rank):
+        kernel, ins, outs = self._lora_letters()
+        if not ins:
+            raise ValueError(f"EinsumDense layer '{self.name}': LoRA needs a kernel dimension "
+                             f"contracted with the input; {self.equation!r} has none.")
+        dims = dict(zip(kernel, self.kernel.shape))
+        return tuple(dims[c] for c in ins) + (rank,), (rank,) + tuple(dims[c] for c in outs)
+
+    def _lora_delta(self, a, b):
+        kernel, ins, outs = self._lora_letters()
+        r = next(c for c in "zyxwvutsrqponmlkjihgfedcbaZYXWVUTSRQPONMLKJIHGFEDCBA"
+                 if c not in self._equation)
+        return ops.einsum(f"{ins}{r},{r}{outs}->{kernel}", a, b)

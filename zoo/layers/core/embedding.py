@@ -2,16 +2,25 @@
 
 ``call(ids)`` looks rows up; ``call(hidden, reverse=True)`` multiplies hidden states by the
 transposed table, giving logits over the vocabulary (a tied language-model head).
+
+``enable_lora(rank)`` freezes the table and adds ``lora_embeddings_a`` (input_dim, rank)
+and ``lora_embeddings_b`` (rank, output_dim) (Keras' names): both directions then use
+embeddings + a @ b * alpha / rank.
 """
 from zoo import ops
 from zoo.layers import initializers
+from zoo.layers.core import lora
 from zoo.layers.layer import Layer
 
 
-class Embedding(Layer):
+class Embedding(lora.LoraMixin, Layer):
+    _lora_target = "embeddings"
+    _lora_names = ("lora_embeddings_a", "lora_embeddings_b")
+
     def __init__(self, input_dim, output_dim, embeddings_initializer="uniform",
-                 mask_zero=False, **kwargs):
+                 mask_zero=False, lora_rank=None, lora_alpha=None, **kwargs):
         super().__init__(**kwargs)
+        lora.init_lora(self, lora_rank, lora_alpha)
         self.input_dim = int(input_dim)
         self.output_dim = int(output_dim)
         self.embeddings_initializer = initializers.get(embeddings_initializer)
@@ -21,14 +30,24 @@ class Embedding(Layer):
         self.embeddings = self.add_weight((self.input_dim, self.output_dim),
                                           self.embeddings_initializer, name="embeddings")
         self.built = True
+        self._enable_lora_from_config()
 
     def call(self, inputs, reverse=False):
         if reverse:
             # (..., output_dim) @ (output_dim, input_dim) -> logits (..., input_dim)
-            return ops.matmul(inputs, ops.transpose(self.embeddings.value))
+            x = ops.matmul(inputs, ops.transpose(self.embeddings.value))
+            if self.lora_rank:  # + ((inputs @ b^T) @ a^T) * scale
+                a, b = self._lora_a.value, self._lora_b.value
+                low = ops.matmul(ops.matmul(inputs, ops.transpose(b)), ops.transpose(a))
+                x = ops.add(x, ops.multiply(low, self._lora_scale))
+            return x
         if ops.dtype(inputs) not in ("int32", "int64"):
             inputs = ops.cast(inputs, "int32")
-        return ops.take(self.embeddings.value, inputs, axis=0)
+        x = ops.take(self.embeddings.value, inputs, axis=0)
+        if self.lora_rank:
+            low = ops.matmul(ops.take(self._lora_a.value, inputs, axis=0), self._lora_b.value)
+            x = ops.add(x, ops.multiply(low, self._lora_scale))
+        return x
 
     def compute_mask(self, inputs, mask=None):
         """True where the id is not 0, when ``mask_zero`` (padding id 0); otherwise None."""
@@ -40,4 +59,11 @@ class Embedding(Layer):
         return {**super().get_config(), "input_dim": self.input_dim,
                 "output_dim": self.output_dim,
                 "embeddings_initializer": initializers.serialize(self.embeddings_initializer),
-                "mask_zero": self.mask_zero}
+                "mask_zero": self.mask_zero, **self._lora_config()}
+
+    # -- LoRA (zoo/layers/core/lora.py) --------------------------------------------------
+    def _lora_shapes(self, rank):
+        return (self.input_dim, rank), (rank, self.output_dim)
+
+    def _lora_delta(self, a, b):
+        return ops.matmul(a, b)
