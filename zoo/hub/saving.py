@@ -3,6 +3,10 @@
 Atomic: everything is written into a temporary sibling directory (``.NAME.tmp-XXXX``),
 fsynced, and renamed into place; an existing preset is swapped out only at the very end and
 is left intact if anything fails before. No partial directory is ever left behind.
+
+A model with LoRA adapters is saved merged: each adapted kernel as kernel + delta, no
+adapter variables, no LoRA entries in the config (zoo/layers/core/lora.py); the live model
+keeps its adapters.
 """
 import contextlib
 import json
@@ -12,6 +16,7 @@ import secrets
 import shutil
 
 from zoo.hub import preset_format as fmt
+from zoo.layers.core import lora
 from zoo.saving import serialization
 from zoo.saving import weights as weights_lib
 
@@ -84,7 +89,7 @@ def _shards(variables, max_size):
 
 
 def _write_weights(model, directory, max_shard_size):
-    items = list(model.variable_paths().items())
+    items = lora.merged_items(model)
     description = f"{type(model).__name__} {model.name!r}"
     shards = _shards(items, max_shard_size)
     if len(shards) == 1:
@@ -186,7 +191,7 @@ def save_to_preset(model, directory, tokenizer=None, preprocessor=None, source=N
         preprocessor = getattr(model, "preprocessor", None)
     if tokenizer is None and preprocessor is not None:
         tokenizer = getattr(preprocessor, "tokenizer", None)
-    spec = _spec(model, f"{type(model).__name__} {model.name!r}")
+    spec = lora.strip_config(_spec(model, f"{type(model).__name__} {model.name!r}"))
     build = _build_config(model)
     if build is not None:
         spec["build"] = build
@@ -217,7 +222,7 @@ def save_to_preset(model, directory, tokenizer=None, preprocessor=None, source=N
             "format_version": fmt.FORMAT_VERSION,
             "zoo_version": zoo.__version__,
             "class_name": spec["class_name"],
-            "parameter_count": int(model.count_params()),
+            "parameter_count": int(model.count_params()) - lora.adapter_size(model),
             "dtype": model.dtype_policy.name,
             "source": source,
             "files": files,

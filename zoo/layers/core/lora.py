@@ -116,7 +116,8 @@ class _Merged:
 
 def lora_layers(model):
     """The layers of ``model`` (itself included) with LoRA enabled."""
-    return [layer for layer in model._flatten_layers() if getattr(layer, "lora_rank", None)]
+    return [layer for layer in model._flatten_layers()
+            if isinstance(layer, LoraMixin) and layer.lora_rank]
 
 
 def adapter_size(model):
