@@ -28,18 +28,18 @@ other processes that comes and goes hits both sides alike.
 """
 import argparse
 import gc
-import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_workers import ZOO_BACKENDS, Worker, compare, cpu_flags, serve  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REFERENCE = "transformers"
-ZOO_BACKENDS = ("jax", "torch", "tensorflow", "numpy")
 BASE = {"vocab_size": 30522, "hidden_size": 768, "num_hidden_layers": 12,
         "num_attention_heads": 12, "intermediate_size": 3072, "max_position_embeddings": 512,
         "type_vocab_size": 2}
@@ -48,7 +48,6 @@ SMALL = {"vocab_size": 1000, "hidden_size": 64, "num_hidden_layers": 2, "num_att
 BATCH, LENGTH = 8, 128
 LEARNING_RATE, WEIGHT_DECAY, EPSILON = 5e-5, 0.01, 1e-8
 MEASURES = ("forward_fp32", "forward_bf16", "train_step")
-REPLY = "@@bench_bert "
 
 
 # -- the batch ----------------------------------------------------------------------------------
@@ -204,101 +203,12 @@ class ZooWorker:
         return info
 
 
-def serve(name, directory):
-    """The worker loop: one JSON command per stdin line, one JSON reply per command on the
-    original stdout (libraries' own prints are sent to stderr)."""
-    reply_stream = os.fdopen(os.dup(1), "w")
-    os.dup2(2, 1)
-    sys.stdout = sys.stderr
-    worker = None
-
-    def reply(**data):
-        reply_stream.write(REPLY + json.dumps(data) + "\n")
-        reply_stream.flush()
-
-    for line in sys.stdin:
-        command = json.loads(line)
-        kind = command["cmd"]
-        if kind == "exit":
-            break
-        try:
-            if worker is None:
-                worker = TransformersWorker(directory) if name == REFERENCE \
-                    else ZooWorker(directory)
-            if kind == "checkpoint":
-                reply(info=worker.make_checkpoint(command["small"]))
-            elif kind == "prepare":
-                reply(info=worker.prepare(command["measure"]))
-            elif kind == "time":
-                fn = worker.fns[command["measure"]]
-                times = []
-                for _ in range(command["calls"]):
-                    start = time.perf_counter()
-                    fn()
-                    times.append(time.perf_counter() - start)
-                reply(times=times)
-            else:
-                reply(error=f"unknown command {kind!r}")
-        except Exception as error:  # noqa: BLE001 - reported to the driver, the run goes on
-            message = str(error).strip().splitlines()
-            reply(error=f"{type(error).__name__}: {message[0][:300] if message else ''}")
-    return 0
+def make_worker(name):
+    return lambda directory: TransformersWorker(directory) if name == REFERENCE \
+        else ZooWorker(directory)
 
 
 # -- driver side --------------------------------------------------------------------------------
-
-class Worker:
-    """A worker process driven over pipes; its stderr goes to a log file."""
-
-    def __init__(self, name, directory):
-        self.name = name
-        env = dict(os.environ)
-        if name in ZOO_BACKENDS:
-            env["ZOO_BACKEND"] = name
-        env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-        self.log_path = os.path.join(directory, f"worker_{name}.log")
-        self.log = open(self.log_path, "w")  # noqa: SIM115 - open while the worker lives
-        self.process = subprocess.Popen(
-            [sys.executable, os.path.abspath(__file__), "--worker", name, "--dir", directory],
-            env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, text=True)
-
-    def ask(self, **command):
-        """Send a command -> the reply dict (``error`` in it when the command failed)."""
-        self.process.stdin.write(json.dumps(command) + "\n")
-        self.process.stdin.flush()
-        for line in self.process.stdout:
-            if line.startswith(REPLY):
-                return json.loads(line[len(REPLY):])
-        self.log.flush()
-        with open(self.log_path) as f:
-            tail = f.read()[-4000:]
-        raise SystemExit(f"bench_bert: the {self.name} worker died (exit "
-                         f"{self.process.wait()}); its log ends:\n{tail}")
-
-    def close(self):
-        if self.process.poll() is None:
-            try:
-                self.process.stdin.write(json.dumps({"cmd": "exit"}) + "\n")
-                self.process.stdin.close()
-            except OSError:
-                pass
-            self.process.wait()
-        self.log.close()
-
-
-def cpu_flags():
-    """The bf16-related instruction sets this CPU reports (Linux /proc/cpuinfo)."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            flags = next((set(line.split(":", 1)[1].split()) for line in f
-                          if line.startswith("flags")), None)
-    except OSError:
-        flags = None
-    if flags is None:
-        return "flags unknown"
-    wanted = ("avx512f", "avx512_bf16", "amx_bf16", "amx_tile", "avx_vnni")
-    return ", ".join(f"{w}={'yes' if w in flags else 'no'}" for w in wanted)
-
 
 def max_diffs(directory, name, measure, against=REFERENCE, against_measure=None):
     """Max |name's outputs - against's outputs| per output of a forward measure."""
@@ -312,25 +222,6 @@ def max_diffs(directory, name, measure, against=REFERENCE, against_measure=None)
 
 def diff_text(diffs):
     return ", ".join(f"{k} {v:.1e}" for k, v in diffs.items())
-
-
-def compare(ref, zoo, measure, rounds, calls):
-    """Prepare both sides, then alternate their timed calls -> (ref best, zoo best, infos)
-    with an error string in place of a side that failed."""
-    infos = []
-    for side in (ref, zoo):
-        answer = side.ask(cmd="prepare", measure=measure)
-        if "error" in answer:
-            return answer["error"], answer["error"], infos
-        infos.append(answer["info"])
-    best = [float("inf"), float("inf")]
-    for _ in range(rounds):
-        for i, side in enumerate((ref, zoo)):
-            answer = side.ask(cmd="time", measure=measure, calls=calls)
-            if "error" in answer:
-                return answer["error"], answer["error"], infos
-            best[i] = min([best[i]] + answer["times"])
-    return best[0], best[1], infos
 
 
 def print_table(rows, cpu):
@@ -369,7 +260,7 @@ def main(argv=None):
     parser.add_argument("--dir", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        return serve(args.worker, args.dir)
+        return serve(make_worker(args.worker), args.dir)
 
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     unknown = sorted(set(backends) - set(ZOO_BACKENDS))
@@ -384,14 +275,14 @@ def main(argv=None):
     print(f"CPU: {os.cpu_count()} cores; {cpu}")
     rows = []
     with tempfile.TemporaryDirectory(prefix="zoo-bench-bert-") as directory:
-        ref = Worker(REFERENCE, directory)
+        ref = Worker(__file__, REFERENCE, directory)
         try:
-            answer = ref.ask(cmd="checkpoint", small=args.small)
+            answer = ref.call("make_checkpoint", small=args.small)
             if "error" in answer:
                 raise SystemExit(f"bench_bert: writing the checkpoint failed: {answer['error']}")
             print(f"transformers: {answer['info']}")
             for name in backends:
-                zoo = Worker(name, directory)
+                zoo = Worker(__file__, name, directory)
                 try:
                     for measure in measures:
                         start = time.perf_counter()

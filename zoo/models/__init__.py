@@ -1,4 +1,5 @@
 """The zoo of architectures: one folder per model family."""
+from zoo.models import samplers  # noqa: F401
 from zoo.models.backbone import Backbone  # noqa: F401
 from zoo.models.bert import (  # noqa: F401
     BertBackbone,
@@ -8,6 +9,7 @@ from zoo.models.bert import (  # noqa: F401
     BertTextClassifier,
     BertTokenizer,
 )
+from zoo.models.causal_lm import CausalLM  # noqa: F401
 from zoo.models.opt import (  # noqa: F401
     OPTBackbone,
     OPTCausalLM,

@@ -10,13 +10,17 @@ Post-norm (OPT-350m, ``normalize_first=False``)::
 
     x = norm1(x + dropout(attention(x, ...)));  x = norm2(x + dropout(mlp(x)))
 
+``use_causal_mask=False`` takes ``attention_mask`` as the complete mask (what
+``self_attention_mask`` returns), so a decoding step builds it once for every layer.
+
 Shapes: inputs (B, T, H). ``padding_mask`` (B, S) marks the real keys (1) and padding (0);
 S is T without a cache and the cache length with one. ``attention_mask`` (B, T, S) is
 combined with both. Query t sits at position ``cache_update_index + t`` and sees the keys
 at positions up to its own.
 
-Decoding with a cache (B, 2, S, N, H) (keys, values): ``call(x, cache=cache,
-cache_update_index=i)`` writes the new keys/values at i and returns ``(x, new_cache)``.
+Decoding with a cache (B, 2, S, N, H) (keys, values), or a pair (keys, values) of
+(B, S, N, H): ``call(x, cache=cache, cache_update_index=i)`` writes the new keys/values at
+i and returns ``(x, new_cache)`` in the same form.
 Variable paths match TransformerEncoder's: ``self_attention/query/kernel``,
 ``feedforward_intermediate_dense/kernel``, ``self_attention_layer_norm/gamma``, ...
 """
@@ -103,7 +107,9 @@ class TransformerDecoder(Layer):
         if cache is None:
             key_length, start = query_length, 0
         else:
-            key_length = cache.shape[2] if cache.shape[2] is not None else ops.shape(cache)[2]
+            keys, axis = (cache[0], 1) if isinstance(cache, (tuple, list)) else (cache, 2)
+            key_length = keys.shape[axis] if keys.shape[axis] is not None \
+                else ops.shape(keys)[axis]
             start = cache_update_index
         mask = ops.expand_dims(causal_mask(query_length, key_length, start), 0)  # (1, T, S)
         if padding_mask is not None:
@@ -114,12 +120,19 @@ class TransformerDecoder(Layer):
         return mask
 
     def call(self, inputs, padding_mask=None, attention_mask=None, cache=None,
-             cache_update_index=None, training=None):
+             cache_update_index=None, use_causal_mask=True, training=None):
         if cache is not None and cache_update_index is None:
             raise ValueError(f"TransformerDecoder '{self.name}': a cache needs "
                              f"cache_update_index (where the new steps are written).")
-        mask = self.self_attention_mask(inputs, padding_mask, attention_mask, cache,
-                                        cache_update_index)
+        if use_causal_mask:
+            mask = self.self_attention_mask(inputs, padding_mask, attention_mask, cache,
+                                            cache_update_index)
+        elif attention_mask is None or padding_mask is not None:
+            raise ValueError(f"TransformerDecoder '{self.name}': use_causal_mask=False takes "
+                             f"the whole (B, T, S) mask as attention_mask (a decoder step "
+                             f"computes it once for all layers), and no padding_mask.")
+        else:
+            mask = ops.cast(attention_mask, "bool")
         x = inputs                                                   # (B, T, H)
         residual = x
         if self.normalize_first:

@@ -200,17 +200,23 @@ def slice(inputs, start_indices, shape):  # noqa: A001 - the Keras name
                               tuple(int(s) for s in shape))
 
 
-def _slice_update_rule(inputs, start_indices, updates):
+def _slice_update_rule(inputs, start_indices, updates, in_place=False):
     return _symbolic_like(inputs)
 
 
 @op(_slice_update_rule)
-def slice_update(inputs, start_indices, updates):
+def slice_update(inputs, start_indices, updates, in_place=False):
     """``inputs`` with the block at ``start_indices`` replaced by ``updates`` (cast to the
-    inputs' dtype); out of place. Starts are clamped so the block fits. Used for KV caches."""
+    inputs' dtype). Starts are clamped so the block fits. Used for KV caches.
+
+    Out of place by default. ``in_place=True`` donates ``inputs``, as jax.jit's
+    donate_argnums does: eager backends (torch, NumPy) may then write into it and return it
+    (a key/value cache step copies nothing), so use only the result afterwards; compiled
+    backends update in place inside loops anyway."""
     inputs = _to_tensor(inputs)
     updates = backend.core.cast(updates, backend.core.dtype_of(inputs))
-    return backend.core.dynamic_update_slice(inputs, _starts(start_indices), updates)
+    return backend.core.dynamic_update_slice(inputs, _starts(start_indices), updates,
+                                             in_place=bool(in_place))
 
 
 @op(rules.elementwise_unary)

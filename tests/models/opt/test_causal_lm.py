@@ -108,8 +108,10 @@ def test_cache_matches_full_forward(references):
         logits, _, cache = causal_lm.call_with_cache(ids[:, i:i + 1], cache, index,
                                                      padding_mask=mask)
         steps.append(to_numpy(logits))
-    assert tuple(cache.shape) == (batch, causal_lm.backbone.num_layers, 2, length,
-                                  causal_lm.backbone.num_heads, causal_lm.backbone.head_dim)
+    backbone = causal_lm.backbone
+    assert len(cache) == backbone.num_layers and all(
+        tuple(t.shape) == (batch, length, backbone.num_heads, backbone.head_dim)
+        for pair in cache for t in pair)
     assert_close_on_tokens(np.concatenate(steps, 1), ref["logits"], mask, msg="cached")
     # without a padding mask: positions are cache_update_index + t
     full = to_numpy(causal_lm({"token_ids": ids[:1], "padding_mask": np.ones_like(ids[:1])}))

@@ -144,7 +144,7 @@ def dynamic_slice(inputs, start_indices, shape):
     return jax.lax.dynamic_slice(inputs, _start_list(start_indices, inputs.ndim), shape)
 
 
-def dynamic_update_slice(inputs, start_indices, updates):
+def dynamic_update_slice(inputs, start_indices, updates, in_place=False):
     return jax.lax.dynamic_update_slice(inputs, updates, _start_list(start_indices, inputs.ndim))
 
 

@@ -165,6 +165,28 @@ class BackendTrainer:
             self._test_fn = test_function
         return self._test_fn
 
+    def make_generate_function(self, fn, static_argnums=()):
+        """``fn(*args)`` (an inference loop over this model) as one ``jax.jit``-compiled
+        pure function of the model's variable values: compiled once per input shape (and
+        value of the static arguments), the weights passed in, never baked in."""
+        from zoo.backend.common.stateless_scope import StatelessScope
+
+        current = {}
+
+        def pure(values, *args):
+            with StatelessScope(list(zip(current["variables"], values))):
+                return fn(*args)
+
+        jitted = jax.jit(pure, static_argnums=tuple(i + 1 for i in static_argnums))
+
+        def run(*args):
+            current["variables"] = variables = self.variables
+            return jitted([v.value for v in variables], *args)
+
+        run.compiled = jitted
+        run.compile_count = jitted._cache_size
+        return run
+
     def make_predict_function(self):
         if getattr(self, "_predict_fn", None) is None:
             step = jax.jit(self.predict_step) if getattr(self, "jit_compile", True) \

@@ -125,8 +125,8 @@ def dynamic_slice(inputs, start_indices, shape):
     return inputs[_block(inputs, start_indices, shape)]
 
 
-def dynamic_update_slice(inputs, start_indices, updates):
-    out = np.array(inputs, copy=True)
+def dynamic_update_slice(inputs, start_indices, updates, in_place=False):
+    out = inputs if in_place and inputs.flags.writeable else np.array(inputs, copy=True)
     out[_block(inputs, start_indices, updates.shape)] = updates
     return out
 

@@ -218,7 +218,7 @@ def dynamic_slice(inputs, start_indices, shape):
     return tf.slice(inputs, _clamped_starts(inputs, start_indices, shape), shape)
 
 
-def dynamic_update_slice(inputs, start_indices, updates):
+def dynamic_update_slice(inputs, start_indices, updates, in_place=False):
     size = tf.shape(updates)
     starts = _clamped_starts(inputs, start_indices, size)
     grids = tf.meshgrid(*[tf.range(size[i]) for i in range(updates.shape.rank)], indexing="ij")

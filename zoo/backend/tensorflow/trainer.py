@@ -48,6 +48,20 @@ class BackendTrainer(EagerTrainer):
             self._test_fn = self._wrap(self.test_step)
         return self._test_fn
 
+    def make_generate_function(self, fn, static_argnums=()):
+        """``fn(*args)`` as an XLA-compiled ``tf.function`` (Python-int arguments, such as
+        the prompt length, are static by tf.function's rules): traced once per input
+        shape. Zoo ops build their own tf.while_loop / tf.cond, so no autograph."""
+        compiled = tf.function(fn, jit_compile=not getattr(self, "run_eagerly", False),
+                               autograph=False)
+
+        def run(*args):
+            return compiled(*args)
+
+        run.compiled = compiled
+        run.compile_count = compiled.experimental_get_tracing_count
+        return run
+
     def make_predict_function(self):
         if getattr(self, "_predict_fn", None) is None:
             self._predict_fn = self._wrap(self.predict_step)

@@ -205,8 +205,8 @@ def dynamic_slice(inputs, start_indices, shape):
     return inputs[_block(inputs, start_indices, shape)]
 
 
-def dynamic_update_slice(inputs, start_indices, updates):
-    out = inputs.clone()
+def dynamic_update_slice(inputs, start_indices, updates, in_place=False):
+    out = inputs if in_place else inputs.clone()
     out[_block(inputs, start_indices, updates.shape)] = updates
     return out
 

@@ -41,6 +41,17 @@ class BackendTrainer(EagerTrainer):
             self._test_fn = test_function
         return self._test_fn
 
+    def make_generate_function(self, fn, static_argnums=()):
+        """``fn(*args)`` run eagerly under ``torch.inference_mode`` (no autograd graph):
+        each generation step is the model call and a few tensor ops, no host syncs
+        beyond the loop's stop test."""
+        def run(*args):
+            with torch.inference_mode():
+                return fn(*args)
+
+        run.compile_count = lambda: 0
+        return run
+
     def make_predict_function(self):
         if getattr(self, "_predict_fn", None) is None:
             def predict_function(data):

@@ -149,13 +149,21 @@ class OPTBackbone(Backbone, Functional):
     def head_dim(self):
         return self.hidden_dim // self.num_heads
 
+    def build_cache(self, batch_size, max_length, dtype=None):
+        """An empty key/value cache: one (keys, values) pair of zero (B, max_length,
+        num_heads, head_dim) tensors per layer."""
+        shape = (int(batch_size), int(max_length), self.num_heads, self.head_dim)
+        dtype = dtype or self.dtype_policy.compute_dtype
+        return tuple((ops.zeros(shape, dtype=dtype), ops.zeros(shape, dtype=dtype))
+                     for _ in range(self.num_layers))
+
     def call_with_cache(self, token_ids, cache, cache_update_index, padding_mask=None):
         """Run T new tokens against a key/value cache (inference; no dropout).
 
-        token_ids (B, T) sit at positions ``cache_update_index ..``; ``cache`` is
-        (B, num_layers, 2, S, N, head_dim); ``padding_mask`` (B, S), when given, covers
-        the whole cache (left padding: positions come from its cumulative sum, and padded
-        keys are hidden). Returns (hidden (B, T, E), new cache)."""
+        token_ids (B, T) sit at buffer positions ``cache_update_index ..``; ``cache`` is
+        what ``build_cache`` made (B rows, S positions); ``padding_mask`` (B, S), when
+        given, covers the whole cache (left padding: positions come from its cumulative
+        sum, and padded keys are hidden). Returns (hidden (B, T, E), new cache)."""
         parts = self._parts
         length = token_ids.shape[1] if token_ids.shape[1] is not None \
             else ops.shape(token_ids)[1]
@@ -174,17 +182,19 @@ class OPTBackbone(Backbone, Functional):
         x = ops.add(x, ops.cast(position_layer(padding_mask if padding_mask is not None
                                                else token_ids, positions=positions),
                                 ops.dtype(x)))
-        caches = []
-        for i, layer in enumerate(parts["decoder_layers"]):
-            layer_cache = ops.get_item(cache, (slice(None), i))
-            x, layer_cache = layer(x, padding_mask=padding_mask, cache=layer_cache,
-                                   cache_update_index=cache_update_index)
-            caches.append(layer_cache)
+        layers_ = parts["decoder_layers"]
+        mask = layers_[0].self_attention_mask(x, padding_mask, cache=cache[0],
+                                              cache_update_index=cache_update_index)
+        new_cache = []
+        for layer, layer_cache in zip(layers_, cache):
+            x, layer_cache = layer(x, attention_mask=mask, use_causal_mask=False,
+                                   cache=layer_cache, cache_update_index=cache_update_index)
+            new_cache.append(layer_cache)
         if parts["layer_norm"] is not None:
             x = parts["layer_norm"](x)
         if parts["project_out"] is not None:
             x = parts["project_out"](x)
-        return x, ops.stack(caches, axis=1)
+        return x, tuple(new_cache)
 
     def get_config(self):
         config = {"name": self.name, "trainable": self.trainable,

@@ -8,19 +8,18 @@ backbone's output already went through ``embeddings_project_out`` when the model
 Compiled on construction with AdamW (5e-5) and a sparse cross-entropy from logits, so
 ``fit(strings)`` trains on next tokens with the preprocessor's labels (padding weighs 0).
 
-``call_with_cache(token_ids, cache, cache_update_index, padding_mask=None)`` runs new
-tokens against a pre-allocated key/value cache (``build_cache``) and returns
-``(logits, hidden_states, cache)``: the step generation loops on.
+``generate(prompts, max_length=, sampler=, stop_token_ids=)`` continues strings or token
+batches (zoo/models/causal_lm.py); ``call_with_cache`` / ``build_cache`` are its step.
 """
-from zoo import losses, ops, optimizers
+from zoo import losses, optimizers
 from zoo.engine.functional import Functional
 from zoo.layers.input_layer import Input
+from zoo.models.causal_lm import CausalLM
 from zoo.models.opt.backbone import OPTBackbone
 from zoo.models.opt.preprocessor import OPTCausalLMPreprocessor
-from zoo.models.task import Task
 
 
-class OPTCausalLM(Task, Functional):
+class OPTCausalLM(CausalLM, Functional):
     pipeline_tag = "text-generation"
     head_from_backbone = True  # the head is the tied embedding: any backbone has it
     backbone_cls = OPTBackbone
@@ -48,18 +47,6 @@ class OPTCausalLM(Task, Functional):
             metrics = ["sparse_categorical_accuracy"]
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
 
-    def build_cache(self, batch_size, max_length, dtype=None):
-        """A zero key/value cache (B, num_layers, 2, max_length, num_heads, head_dim)."""
-        backbone = self.backbone
-        shape = (int(batch_size), backbone.num_layers, 2, int(max_length), backbone.num_heads,
-                 backbone.head_dim)
-        return ops.zeros(shape, dtype=dtype or backbone.dtype_policy.compute_dtype)
-
-    def call_with_cache(self, token_ids, cache, cache_update_index, padding_mask=None):
-        """token_ids (B, T) at positions ``cache_update_index ..`` -> (logits (B, T, V),
-        hidden states (B, T, E), updated cache). ``padding_mask`` (B, S) covers the whole
-        cache (see OPTBackbone.call_with_cache)."""
-        hidden, cache = self.backbone.call_with_cache(token_ids, cache, cache_update_index,
-                                                      padding_mask=padding_mask)
-        logits = self.backbone.token_embedding(hidden, reverse=True)
-        return logits, hidden, cache
+    def logits_from_hidden(self, hidden):
+        """(B, T, E) hidden states -> (B, T, V) logits through the tied embedding."""
+        return self.backbone.token_embedding(hidden, reverse=True)

@@ -1,0 +1,233 @@
+"""The generation loops behind ``CausalLM.generate`` (zoo/models/causal_lm.py).
+
+Buffers: ``buffer`` (B, L) int32 holds each prompt right-aligned in columns [0, P) (left
+padding) and padding after; ``mask`` (B, L) marks the prompt's real tokens and every
+column from P on (generated tokens are real). Step ``index`` (P <= index < L) runs the
+token at ``index - 1`` against the cache and writes the chosen token at ``index``.
+
+``loop_fn`` is the whole loop as one function (compiled once per shape by the backend);
+``prefill_fn`` + ``step_fn`` are the same computation split so Python can stream tokens.
+NumPy helpers convert between the callers' right-padded batches and the buffer layout.
+"""
+import numpy as np
+
+from zoo import ops
+from zoo.models.samplers import BeamSampler
+from zoo.random.seed_generator import draw_seed
+
+_NEG = -1e9
+
+
+# -- NumPy: layouts -----------------------------------------------------------------------
+def left_pad(token_ids, padding_mask):
+    """Rows' real tokens, in order, right-aligned -> (ids (B, P), mask (B, P) bool,
+    lengths (B,)), P the longest prompt."""
+    mask = np.asarray(padding_mask).astype(bool)
+    lengths = mask.sum(axis=1)
+    width = int(lengths.max())
+    ids = np.zeros((mask.shape[0], width), np.int32)
+    out_mask = np.zeros((mask.shape[0], width), bool)
+    for row, (tokens, keep) in enumerate(zip(np.asarray(token_ids), mask)):
+        real = tokens[keep]
+        ids[row, width - len(real):] = real
+        out_mask[row, width - len(real):] = True
+    return ids, out_mask, lengths
+
+
+def make_buffer(prompt_ids, prompt_mask, total, pad_id):
+    """-> (buffer (B, total) int32, mask (B, total) int32) with the prompts in [0, P)."""
+    batch, width = prompt_ids.shape
+    buffer = np.full((batch, total), pad_id, np.int32)
+    buffer[:, :width] = np.where(prompt_mask, prompt_ids, pad_id)
+    mask = np.ones((batch, total), np.int32)
+    mask[:, :width] = prompt_mask
+    return buffer, mask
+
+
+def seed_tensor(seed):
+    """An int (or None: drawn from zoo's global seed generator) -> (2,) int32 NumPy."""
+    return np.asarray(ops.convert_to_numpy(draw_seed(seed)), np.int32).reshape(2)
+
+
+def generated_mask(new_ids, stop_ids):
+    """(B, N) new tokens -> (B, N) bool: real up to and including the first stop token."""
+    if not stop_ids:
+        return np.ones(new_ids.shape, bool)
+    is_stop = np.isin(new_ids, stop_ids)
+    stopped_before = np.cumsum(is_stop, axis=1) - is_stop > 0
+    return ~stopped_before
+
+
+def to_right_padded(buffer, prompt_mask, prompt_length, stop_ids, pad_id):
+    """The finished buffer -> {"token_ids", "padding_mask"} (B, L): each row's prompt and
+    new tokens from column 0, then padding."""
+    buffer = np.asarray(buffer)
+    keep = np.concatenate([prompt_mask, generated_mask(buffer[:, prompt_length:], stop_ids)],
+                          axis=1)
+    ids = np.full(buffer.shape, pad_id, np.int32)
+    mask = np.zeros(buffer.shape, np.int32)
+    for row in range(buffer.shape[0]):
+        real = buffer[row][keep[row]]
+        ids[row, :len(real)] = real
+        mask[row, :len(real)] = 1
+    return {"token_ids": ids, "padding_mask": mask}
+
+
+# -- ops: the loop ------------------------------------------------------------------------
+def _prefill(model, buffer, mask, prompt_length):
+    """The key/value cache with the first P - 1 prompt tokens written."""
+    batch, total = buffer.shape
+    cache = model.build_cache(batch, total)
+    if prompt_length > 1:
+        prompt = ops.slice(buffer, [0, 0], (batch, prompt_length - 1))
+        _, cache = model.backbone.call_with_cache(prompt, cache, 0, padding_mask=mask)
+    return cache
+
+
+def _next_logits(model, buffer, mask, cache, index):
+    """Run the token at ``index - 1``: -> (logits (B, V) float32, cache)."""
+    batch = buffer.shape[0]
+    token = ops.slice(buffer, [0, ops.subtract(index, 1)], (batch, 1))
+    hidden, cache = model.backbone.call_with_cache(token, cache, ops.subtract(index, 1),
+                                                   padding_mask=mask)
+    logits = model.logits_from_hidden(hidden)                                # (B, 1, V)
+    return ops.cast(ops.reshape(logits, (batch, -1)), "float32"), cache
+
+
+def _is_stop(tokens, stop_ids):
+    if not stop_ids:
+        return ops.zeros((int(tokens.shape[0]),), "bool")
+    stops = ops.convert_to_tensor(np.asarray(stop_ids, np.int32))
+    return ops.any(ops.equal(ops.expand_dims(tokens, -1), stops), axis=-1)
+
+
+def _step(model, sampler, stop_ids, pad_id, buffer, mask, seed, cache, index, done):
+    logits, cache = _next_logits(model, buffer, mask, cache, index)
+    step_seed = ops.add(seed, ops.multiply(ops.convert_to_tensor(np.array([0, 1], np.int32)),
+                                           ops.cast(index, "int32")))
+    tokens = sampler.next_token(logits, step_seed)                          # (B,)
+    tokens = ops.where(done, pad_id, tokens)
+    buffer = ops.slice_update(buffer, [0, index], ops.expand_dims(tokens, 1))
+    done = ops.logical_or(done, _is_stop(tokens, stop_ids))
+    return buffer, cache, done, tokens
+
+
+def _pad_id(model):
+    return model._pad_id()
+
+
+def loop_fn(model, sampler, stop_ids):
+    """-> fn(buffer, mask, seed, prompt_length) -> the finished buffer (B, L)."""
+    if isinstance(sampler, BeamSampler):
+        return _beam_loop_fn(model, sampler, stop_ids)
+    pad_id = _pad_id(model)
+
+    def generate(buffer, mask, seed, prompt_length):
+        batch, total = buffer.shape
+        cache = _prefill(model, buffer, mask, prompt_length)
+
+        def cond(buffer, cache, done, index):
+            return ops.logical_and(ops.less(index, total),
+                                   ops.logical_not(ops.all(done)))
+
+        def body(buffer, cache, done, index):
+            buffer, cache, done, _ = _step(model, sampler, stop_ids, pad_id, buffer, mask,
+                                           seed, cache, index, done)
+            return buffer, cache, done, ops.add(index, 1)
+
+        start = (buffer, cache, ops.zeros((batch,), "bool"),
+                 ops.convert_to_tensor(np.int32(prompt_length)))
+        return ops.while_loop(cond, body, start)[0]
+
+    return generate
+
+
+def prefill_fn(model):
+    """-> fn(buffer, mask, prompt_length) -> cache (streaming: Python runs the steps)."""
+    def prefill(buffer, mask, prompt_length):
+        return _prefill(model, buffer, mask, prompt_length)
+
+    return prefill
+
+
+def step_fn(model, sampler, stop_ids):
+    """-> fn(buffer, mask, seed, cache, index, done) -> (buffer, cache, done, tokens)."""
+    if isinstance(sampler, BeamSampler):
+        raise ValueError("generate: a streamer needs a per-token sampler; beam search only "
+                         "knows its sequences at the end.")
+    pad_id = _pad_id(model)
+
+    def step(buffer, mask, seed, cache, index, done):
+        return _step(model, sampler, stop_ids, pad_id, buffer, mask, seed, cache, index, done)
+
+    return step
+
+
+def stream(functions, args, prompt_length, total, streamer, stop_ids, pad_id):
+    """Python drives the compiled step and hands each step's tokens to ``streamer``."""
+    prefill, step = functions
+    buffer, mask, seed = args
+    put = getattr(streamer, "put", streamer)
+    cache = prefill(buffer, mask, prompt_length)
+    done = ops.zeros((buffer.shape[0],), "bool")
+    for index in range(prompt_length, total):
+        buffer, cache, done, tokens = step(buffer, mask, seed, cache,
+                                           ops.convert_to_tensor(np.int32(index)), done)
+        put(np.asarray(ops.convert_to_numpy(tokens)))
+        if bool(np.all(ops.convert_to_numpy(done))):
+            break
+    if hasattr(streamer, "end"):
+        streamer.end()
+    return buffer
+
+
+# -- beam search --------------------------------------------------------------------------
+def _beam_loop_fn(model, sampler, stop_ids):
+    beams = sampler.num_beams
+    pad_id = _pad_id(model)
+
+    def generate(buffer, mask, seed, prompt_length):
+        batch, total = buffer.shape
+        rows = batch * beams
+        buffer = ops.repeat(buffer, beams, axis=0)                           # (B*K, L)
+        mask = ops.repeat(mask, beams, axis=0)
+        cache = _prefill(model, buffer, mask, prompt_length)
+        # every beam starts as the same prompt: only the first one may be extended at first
+        first = np.full((beams,), _NEG, np.float32)
+        first[0] = 0.0
+        scores = ops.convert_to_tensor(np.tile(first, batch))                 # (B*K,)
+        vocabulary = model.backbone.vocabulary_size
+        pad_only = np.full((vocabulary,), _NEG, np.float32)
+        pad_only[pad_id] = 0.0
+        pad_only = ops.convert_to_tensor(pad_only)
+        row_base = ops.convert_to_tensor(
+            (np.arange(batch, dtype=np.int32) * beams)[:, None])              # (B, 1)
+
+        def cond(buffer, cache, scores, done, index):
+            return ops.logical_and(ops.less(index, total), ops.logical_not(ops.all(done)))
+
+        def body(buffer, cache, scores, done, index):
+            logits, cache = _next_logits(model, buffer, mask, cache, index)
+            log_probs = ops.log_softmax(logits, axis=-1)                     # (B*K, V)
+            log_probs = ops.where(ops.expand_dims(done, 1), ops.expand_dims(pad_only, 0),
+                                  log_probs)  # a finished beam only grows padding, free
+            totals = ops.reshape(ops.add(ops.expand_dims(scores, 1), log_probs),
+                                 (batch, beams * vocabulary))
+            top_scores, top = ops.top_k(totals, beams)                        # (B, K) sorted
+            top = ops.cast(top, "int32")
+            parents = ops.reshape(ops.add(row_base, ops.floor_divide(top, vocabulary)), (rows,))
+            tokens = ops.reshape(ops.mod(top, vocabulary), (rows,))
+            buffer = ops.take(buffer, parents, axis=0)
+            cache = tuple(tuple(ops.take(t, parents, axis=0) for t in pair) for pair in cache)
+            done = ops.take(done, parents, axis=0)
+            buffer = ops.slice_update(buffer, [0, index], ops.expand_dims(tokens, 1))
+            done = ops.logical_or(done, _is_stop(tokens, stop_ids))
+            return buffer, cache, ops.reshape(top_scores, (rows,)), done, ops.add(index, 1)
+
+        start = (buffer, cache, scores, ops.zeros((rows,), "bool"),
+                 ops.convert_to_tensor(np.int32(prompt_length)))
+        buffer = ops.while_loop(cond, body, start)[0]
+        best = ops.convert_to_tensor(np.arange(batch, dtype=np.int32) * beams)  # top beam
+        return ops.take(buffer, best, axis=0)
+
+    return generate
