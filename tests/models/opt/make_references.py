@@ -12,6 +12,10 @@ the backend under test). Writes:
     <config>/model/                  the same weights as OPTModel (``decoder.`` keys)
     <config>/reference.npz           inputs (right- and left-padded rows), fp32 logits and
                                      last hidden states
+    generate_<config>/               an OPTForCausalLM with room for 32 new tokens, and
+                                     generate.npz: left-padded prompts of different lengths
+                                     and transformers' greedy ``generate`` (32 new tokens,
+                                     stopping at </s>, padding after)
 """
 import json
 import os
@@ -68,6 +72,16 @@ CONFIGS = {
     "nobias": {"hidden_size": 24, "num_hidden_layers": 1, "num_attention_heads": 2,
                "ffn_dim": 40, "max_position_embeddings": 16, "enable_bias": False},
 }
+GENERATE_CONFIGS = {
+    "generate_prenorm": {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 4,
+                         "ffn_dim": 64, "max_position_embeddings": 48},
+    "generate_postnorm_proj": {"hidden_size": 48, "num_hidden_layers": 2,
+                               "num_attention_heads": 3, "ffn_dim": 37,
+                               "max_position_embeddings": 48, "do_layer_norm_before": False,
+                               "word_embed_proj_dim": 16},
+}
+PROMPT_LENGTHS = [7, 3, 9, 1]  # the start token included
+NEW_TOKENS = 32
 BATCH, LENGTH = 4, 10
 # (left padding, right padding) per row
 PADDING = [(0, 0), (0, 3), (4, 0), (2, 1)]
@@ -156,12 +170,40 @@ def model_references(out, name, options, vocab_size, seed):
              sequence_output=hidden.last_hidden_state.numpy())
 
 
+def generate_references(out, name, options, vocab_size, seed):
+    directory = os.path.join(out, name)
+    config = OPTConfig(vocab_size=vocab_size, attn_implementation="eager", pad_token_id=1,
+                       bos_token_id=2, eos_token_id=2, **options)
+    torch.manual_seed(seed)
+    model = OPTForCausalLM(config).eval()
+    randomize(model, seed)
+    model.save_pretrained(os.path.join(directory, "causal_lm"))
+    rng = np.random.default_rng(seed)
+    width = max(PROMPT_LENGTHS)
+    token_ids = np.ones((len(PROMPT_LENGTHS), width), np.int64)
+    padding_mask = np.zeros_like(token_ids)
+    for row, length in enumerate(PROMPT_LENGTHS):  # left padding, as generate expects
+        token_ids[row, width - length:] = [2, *rng.integers(4, vocab_size, length - 1)]
+        padding_mask[row, width - length:] = 1
+    with torch.no_grad():
+        out_ids = model.generate(input_ids=torch.tensor(token_ids),
+                                 attention_mask=torch.tensor(padding_mask),
+                                 max_new_tokens=NEW_TOKENS, do_sample=False, num_beams=1)
+    new = np.ones((len(PROMPT_LENGTHS), NEW_TOKENS), np.int64)  # padded when all stopped early
+    made = out_ids[:, width:].numpy()
+    new[:, :made.shape[1]] = made
+    np.savez(os.path.join(directory, "generate.npz"), token_ids=token_ids.astype(np.int32),
+             padding_mask=padding_mask.astype(np.int32), new_tokens=new.astype(np.int32))
+
+
 def main(out):
     os.makedirs(out, exist_ok=True)
     vocab_size = train_tokenizer(out)
     tokenizer_references(out)
     for i, (name, options) in enumerate(CONFIGS.items()):
         model_references(out, name, options, vocab_size, seed=i + 1)
+    for i, (name, options) in enumerate(GENERATE_CONFIGS.items()):
+        generate_references(out, name, options, vocab_size, seed=10 + i)
 
 
 if __name__ == "__main__":
