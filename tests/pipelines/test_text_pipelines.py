@@ -108,3 +108,47 @@ def test_zoo_run_command(presets, capsys):
     out = capsys.readouterr().out
     assert code == 0, out
     assert out.count("LABEL_") >= 2
+
+
+@pytest.fixture(scope="module")
+def opt_preset(tmp_path_factory):
+    """A tiny random OPTCausalLM with a byte-level BPE tokenizer, saved as a preset."""
+    import json
+
+    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+
+    from zoo.models import OPTBackbone, OPTCausalLM, OPTCausalLMPreprocessor, OPTTokenizer
+
+    root = tmp_path_factory.mktemp("opt_pipeline")
+    tokenizer = Tokenizer(models.BPE())
+    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tokenizer.train_from_iterator(
+        ["the cat sat on the mat", "a dog ran in the park"] * 4,
+        trainers.BpeTrainer(vocab_size=300, special_tokens=["<s>", "<pad>", "</s>", "<unk>"],
+                            initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+                            show_progress=False))
+    tokenizer.model.save(str(root))
+    with open(root / "vocab.json") as f:
+        assert json.load(f)["</s>"] == 2
+    bpe = OPTTokenizer(str(root / "vocab.json"), str(root / "merges.txt"))
+    zoo.config.set_random_seed(0)
+    backbone = OPTBackbone(vocabulary_size=bpe.vocabulary_size(), num_layers=1, num_heads=2,
+                           hidden_dim=8, intermediate_dim=16, max_sequence_length=48)
+    model = OPTCausalLM(backbone, preprocessor=OPTCausalLMPreprocessor(bpe, sequence_length=32))
+    model.save_to_preset(root / "preset")
+    return str(root / "preset"), model
+
+
+def test_text_generation(opt_preset):
+    path, model = opt_preset
+    generate = zoo.pipeline("text-generation", preset=path)
+    results = generate(["the cat", "a dog ran"], max_new_tokens=6)
+    assert len(results) == 2 and all(len(r) == 1 for r in results)
+    expected = model.generate(["the cat", "a dog ran"], max_new_tokens=6)
+    assert [r[0]["generated_text"] for r in results] == expected
+    single = generate("the cat", max_new_tokens=6, return_full_text=False)
+    assert single[0]["generated_text"] == expected[0][len("the cat"):]
+    sampled = generate("the cat", max_new_tokens=6, do_sample=True, top_k=5, seed=1)
+    assert sampled == generate("the cat", max_new_tokens=6, do_sample=True, top_k=5, seed=1)
+    beam = generate("the cat", max_new_tokens=4, num_beams=2)
+    assert beam[0]["generated_text"].startswith("the cat")

@@ -1,4 +1,4 @@
-"""Text pipelines: feature-extraction, text-classification, fill-mask."""
+"""Text pipelines: feature-extraction, text-classification, fill-mask, text-generation."""
 import numpy as np
 
 from zoo import ops
@@ -106,4 +106,47 @@ class FillMaskPipeline(Pipeline):
                                    "sequence": tokenizer.detokenize(ids.tolist(),
                                                                     skip_special_tokens=True)})
             results.append(candidates)
+        return results
+
+
+def _sampler_from_hf_options(sampler, do_sample, top_k, top_p, temperature, num_beams):
+    """transformers' generate options -> a zoo sampler (``sampler=`` wins when given)."""
+    from zoo.models import samplers
+
+    if sampler is not None:
+        return samplers.get(sampler)
+    if num_beams and int(num_beams) > 1:
+        return samplers.BeamSampler(num_beams=int(num_beams))
+    if not do_sample:
+        return samplers.GreedySampler()
+    temperature = 1.0 if temperature is None else temperature
+    if top_p is not None and top_p < 1.0:
+        return samplers.TopPSampler(p=top_p, k=top_k, temperature=temperature)
+    if top_k:
+        return samplers.TopKSampler(k=top_k, temperature=temperature)
+    return samplers.RandomSampler(temperature=temperature)
+
+
+@register_pipeline("text-generation")
+class TextGenerationPipeline(Pipeline):
+    """Prompts -> [{"generated_text": prompt + continuation}] per prompt (transformers'
+    format). Options: ``max_new_tokens`` (default 32) or ``max_length``; ``sampler`` (a zoo
+    sampler or name) or transformers' ``do_sample``/``top_k``/``top_p``/``temperature``/
+    ``num_beams``; ``seed``; ``return_full_text=False`` drops the prompt."""
+
+    def run_batch(self, items, max_new_tokens=None, max_length=None, sampler=None,
+                  do_sample=False, top_k=None, top_p=None, temperature=None, num_beams=None,
+                  seed=None, return_full_text=True, stop_token_ids="auto"):
+        if max_new_tokens is None and max_length is None:
+            max_new_tokens = 32
+        chosen = _sampler_from_hf_options(sampler, do_sample, top_k, top_p, temperature,
+                                          num_beams)
+        texts = self.model.generate(list(items), max_length=max_length,
+                                    max_new_tokens=max_new_tokens, sampler=chosen,
+                                    stop_token_ids=stop_token_ids, seed=seed)
+        results = []
+        for prompt, text in zip(items, texts):
+            if not return_full_text:
+                text = text[len(prompt):] if text.startswith(prompt) else text
+            results.append([{"generated_text": text}])
         return results
