@@ -203,9 +203,12 @@ def dot_product_attention(query, key, value, bias, mask, is_causal, scale, fused
         key = np.repeat(key, heads // kv_heads, axis=2)
         value = np.repeat(value, heads // kv_heads, axis=2)
     compute = np.float32 if query.dtype.name in ("float16", "bfloat16") else query.dtype
-    logits = np.einsum("btnh,bsnh->bnts", query.astype(compute), key.astype(compute)) * scale
+    # heads first, then batched matmuls (BLAS): (B, N, T, H) @ (B, N, H, S)
+    q = query.astype(compute, copy=False).transpose(0, 2, 1, 3)
+    k = key.astype(compute, copy=False).transpose(0, 2, 3, 1)
+    logits = np.matmul(q, k) * np.asarray(scale, compute)                  # (B, N, T, S)
     if bias is not None:
-        logits = logits + bias.astype(compute)
+        logits = logits + bias.astype(compute, copy=False)
     q_len, kv_len = query.shape[1], key.shape[1]
     if is_causal:
         causal = np.tril(np.ones((q_len, kv_len), bool), kv_len - q_len)
@@ -213,8 +216,8 @@ def dot_product_attention(query, key, value, bias, mask, is_causal, scale, fused
     if mask is not None:
         logits = np.where(mask, logits, _large_negative(query.dtype))
     probs = softmax(logits, -1)
-    out = np.einsum("bnts,bsnh->btnh", probs, value.astype(compute))
-    return out.astype(query.dtype)
+    out = np.matmul(probs, value.astype(compute, copy=False).transpose(0, 2, 1, 3))
+    return out.transpose(0, 2, 1, 3).astype(query.dtype, copy=False)
 
 
 # -- loss primitives ------------------------------------------------------------------------

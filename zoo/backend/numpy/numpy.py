@@ -353,10 +353,18 @@ def cumprod(x, axis=None):
 
 # -- linear algebra --------------------------------------------------------------------------
 
+def _matmul(x1, x2):
+    if x1.ndim > 2 and x2.ndim == 2:
+        # (..., K) @ (K, N) as one (M, K) GEMM: NumPy's batched matmul would run one
+        # product per leading index and read the kernel that many times
+        return np.matmul(x1.reshape(-1, x1.shape[-1]), x2).reshape(x1.shape[:-1] + x2.shape[1:])
+    return np.matmul(x1, x2)
+
+
 def matmul(x1, x2):
     if x1.dtype in _LOW_FLOATS:
-        return np.matmul(x1.astype(_F32), x2.astype(_F32)).astype(x1.dtype)
-    return np.matmul(x1, x2)
+        return _matmul(x1.astype(_F32), x2.astype(_F32)).astype(x1.dtype)
+    return _matmul(x1, x2)
 
 
 def dot(x1, x2):
@@ -366,8 +374,11 @@ def dot(x1, x2):
 def einsum(subscripts, *operands):
     if operands and operands[0].dtype in _LOW_FLOATS:
         dtype = operands[0].dtype
-        return np.asarray(np.einsum(subscripts, *(o.astype(_F32) for o in operands))).astype(dtype)
-    return np.einsum(subscripts, *operands)
+        return np.asarray(np.einsum(subscripts, *(o.astype(_F32) for o in operands),
+                                    optimize=len(operands) > 1)).astype(dtype)
+    # optimize: contractions go to BLAS (tensordot) instead of NumPy's C loops (~10x on a
+    # language-model head)
+    return np.einsum(subscripts, *operands, optimize=len(operands) > 1)
 
 
 def tensordot(x1, x2, axes=2):
