@@ -11,9 +11,9 @@ Shapes (B batch, T query steps, S key/value steps, N heads, H key_dim, Hv value_
 ``use_causal_mask`` also keeps only s <= t.
 
 Decoding with a cache (B, 2, max_len, N, H): key at ``cache[:, 0]``, value at
-``cache[:, 1]``; or a pair ``(key_cache, value_cache)`` of (B, max_len, N, H) tensors,
-which is cheaper to update in a loop: no restacking, and it is donated (torch and NumPy
-write the new steps into it; use the returned pair afterwards). With
+``cache[:, 1]``; or a pair ``(key_cache, value_cache)`` of (B, N, max_len, H) tensors
+(heads first), which is cheaper in a loop: no restacking, no transposes, and it is donated
+(torch and NumPy write the new steps into it; use the returned pair afterwards). With
 ``cache_update_index=i`` the projections of the current key/value steps are written at
 position i and attention runs over the whole cache; the caller masks the positions not
 filled yet through ``attention_mask``. The call then returns
@@ -101,16 +101,16 @@ class MultiHeadAttention(Layer):
                                  f"needs a cache.")
             k = self.key_dense(key)                        # (B, S, N, H)
             v = self.value_dense(value)                    # (B, S, N, Hv)
+        elif isinstance(cache, (tuple, list)):
+            return self._call_with_cache_pair(query, key, value, attention_mask,
+                                              use_causal_mask, cache, cache_update_index)
         else:
-            pair = isinstance(cache, (tuple, list))
-            k, v = cache if pair else (ops.get_item(cache, (slice(None), 0)),
-                                       ops.get_item(cache, (slice(None), 1)))
+            k, v = ops.get_item(cache, (slice(None), 0)), ops.get_item(cache, (slice(None), 1))
             if cache_update_index is not None:
                 start = [0, cache_update_index, 0, 0]
-                # the cache is donated: eager backends write into it (no copy per step)
-                k = ops.slice_update(k, start, self.key_dense(key), in_place=pair)
-                v = ops.slice_update(v, start, self.value_dense(value), in_place=pair)
-                cache = (k, v) if pair else ops.stack([k, v], axis=1)
+                k = ops.slice_update(k, start, self.key_dense(key))
+                v = ops.slice_update(v, start, self.value_dense(value))
+                cache = ops.stack([k, v], axis=1)
         q = self.query_dense(query)                        # (B, T, N, H)
 
         mask, is_causal = self._mask(attention_mask, use_causal_mask, q, k)
@@ -126,6 +126,35 @@ class MultiHeadAttention(Layer):
         if cache is not None:
             return (*result, cache) if return_attention_scores else (out, cache)
         return result
+
+    def _call_with_cache_pair(self, query, key, value, attention_mask, use_causal_mask,
+                              cache, cache_update_index):
+        """Decoding against a (keys, values) pair stored heads first, (B, N, S, H): the
+        layout the two attention products read directly, so a compiled loop neither
+        transposes nor copies the cache per step. The pair is donated (see module doc)."""
+        k, v = cache
+        if cache_update_index is not None:
+            start = [0, 0, cache_update_index, 0]
+            new_k = ops.transpose(self.key_dense(key), (0, 2, 1, 3))          # (B, N, T, H)
+            new_v = ops.transpose(self.value_dense(value), (0, 2, 1, 3))
+            k = ops.slice_update(k, start, new_k, in_place=True)
+            v = ops.slice_update(v, start, new_v, in_place=True)
+        q = ops.transpose(ops.multiply(self.query_dense(query), self._scale), (0, 2, 1, 3))
+        logits = ops.einsum("bnth,bnsh->bnts", q, k)                          # (B, N, T, S)
+        t, s = q.shape[2], k.shape[2]
+        mask = None
+        if attention_mask is not None:
+            mask = ops.expand_dims(ops.cast(attention_mask, "bool"), 1)       # (B, 1, T, S)
+        if use_causal_mask:
+            causal = ops.greater_equal(ops.expand_dims(ops.arange(t), 1),
+                                       ops.expand_dims(ops.arange(s), 0))
+            mask = causal if mask is None else ops.logical_and(mask, causal)
+        if mask is not None:
+            dtype = ops.dtype(logits)
+            logits = ops.where(mask, logits, -3e4 if dtype == "float16" else -1e9)
+        probs = ops.cast(ops.softmax(ops.cast(logits, "float32"), axis=-1), ops.dtype(v))
+        out = ops.transpose(ops.einsum("bnts,bnsh->bnth", probs, v), (0, 2, 1, 3))
+        return self.output_dense(out), (k, v)                                 # (B, T, Dout)
 
     def _mask(self, attention_mask, use_causal_mask, q, k):
         """-> (boolean mask broadcastable to (B, N, T, S) or None, is_causal flag)."""
