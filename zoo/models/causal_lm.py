@@ -13,8 +13,9 @@ How a batch is generated (zoo/models/generation.py holds the loops):
   column P (left padding, as transformers does), into a buffer of L = P + new tokens
   columns. Positions come from the padding mask, so a padded row is the same computation
   as the row alone;
-- one call fills the key/value cache for the first P - 1 prompt tokens; each loop step then
-  runs one token per row against the pre-allocated cache and picks the next one. Rows stop
+- one call runs the whole prompt into the pre-allocated key/value cache and picks the first
+  new token (time to first token = one pass); each loop step then runs one token per row
+  against the cache and picks the next one. Rows stop
   at a stop token (padding after it); the loop ends when every row has stopped;
 - the whole loop is one compiled function per (batch, P, L) shape and sampler: ``jax.jit``
   of a ``while_loop``, an XLA ``tf.function``, and on torch an eager loop under no_grad.
@@ -197,7 +198,8 @@ class CausalLM(Task):
         if key not in functions:
             make = self.make_generate_function
             if streaming:
-                functions[key] = (make(generation.prefill_fn(self), static_argnums=(2,)),
+                functions[key] = (make(generation.prefill_fn(self, sampler, stops),
+                                       static_argnums=(3,)),
                                   make(generation.step_fn(self, sampler, stops)))
             else:
                 functions[key] = make(generation.loop_fn(self, sampler, stops),

@@ -2,8 +2,9 @@
 
 Buffers: ``buffer`` (B, L) int32 holds each prompt right-aligned in columns [0, P) (left
 padding) and padding after; ``mask`` (B, L) marks the prompt's real tokens and every
-column from P on (generated tokens are real). Step ``index`` (P <= index < L) runs the
-token at ``index - 1`` against the cache and writes the chosen token at ``index``.
+column from P on (generated tokens are real). The prefill runs the whole prompt once and
+writes the first new token at P; step ``index`` (P < index < L) runs the token at
+``index - 1`` against the cache and writes the chosen token at ``index``.
 
 ``loop_fn`` is the whole loop as one function (compiled once per shape by the backend);
 ``prefill_fn`` + ``step_fn`` are the same computation split so Python can stream tokens.
@@ -101,14 +102,34 @@ def _is_stop(tokens, stop_ids):
     return ops.any(ops.equal(ops.expand_dims(tokens, -1), stops), axis=-1)
 
 
-def _step(model, sampler, stop_ids, pad_id, buffer, mask, seed, cache, index, done):
-    logits, cache = _next_logits(model, buffer, mask, cache, index)
+def _choose(sampler, stop_ids, pad_id, logits, buffer, seed, index, done):
+    """Pick the tokens at ``index`` from (B, V) logits and write them into the buffer."""
     step_seed = ops.add(seed, ops.multiply(ops.convert_to_tensor(np.array([0, 1], np.int32)),
                                            ops.cast(index, "int32")))
     tokens = sampler.next_token(logits, step_seed)                          # (B,)
     tokens = ops.where(done, pad_id, tokens)
     buffer = ops.slice_update(buffer, [0, index], ops.expand_dims(tokens, 1))
-    done = ops.logical_or(done, _is_stop(tokens, stop_ids))
+    return buffer, ops.logical_or(done, _is_stop(tokens, stop_ids)), tokens
+
+
+def _step(model, sampler, stop_ids, pad_id, buffer, mask, seed, cache, index, done):
+    logits, cache = _next_logits(model, buffer, mask, cache, index)
+    buffer, done, tokens = _choose(sampler, stop_ids, pad_id, logits, buffer, seed, index, done)
+    return buffer, cache, done, tokens
+
+
+def _prefill_first(model, sampler, stop_ids, pad_id, buffer, mask, seed, prompt_length):
+    """Run the whole prompt (one pass over the weights) and pick the first new token from
+    its last position: -> (buffer, cache, done, tokens)."""
+    batch, total = buffer.shape
+    cache = model.build_cache(batch, total)
+    prompt = ops.slice(buffer, [0, 0], (batch, prompt_length))
+    hidden, cache = model.backbone.call_with_cache(prompt, cache, 0, padding_mask=mask)
+    last = ops.slice(hidden, [0, prompt_length - 1, 0], (batch, 1, hidden.shape[-1]))
+    logits = ops.cast(ops.reshape(model.logits_from_hidden(last), (batch, -1)), "float32")
+    done = ops.zeros((batch,), "bool")
+    buffer, done, tokens = _choose(sampler, stop_ids, pad_id, logits, buffer, seed,
+                                   ops.convert_to_tensor(np.int32(prompt_length)), done)
     return buffer, cache, done, tokens
 
 
@@ -123,8 +144,9 @@ def loop_fn(model, sampler, stop_ids):
     pad_id = _pad_id(model)
 
     def generate(buffer, mask, seed, prompt_length):
-        batch, total = buffer.shape
-        cache = _prefill(model, buffer, mask, prompt_length)
+        total = buffer.shape[1]
+        buffer, cache, done, _ = _prefill_first(model, sampler, stop_ids, pad_id, buffer, mask,
+                                                seed, prompt_length)
 
         def cond(buffer, cache, done, index):
             return ops.logical_and(ops.less(index, total),
@@ -135,17 +157,20 @@ def loop_fn(model, sampler, stop_ids):
                                            seed, cache, index, done)
             return buffer, cache, done, ops.add(index, 1)
 
-        start = (buffer, cache, ops.zeros((batch,), "bool"),
-                 ops.convert_to_tensor(np.int32(prompt_length)))
+        start = (buffer, cache, done, ops.convert_to_tensor(np.int32(prompt_length + 1)))
         return ops.while_loop(cond, body, start)[0]
 
     return generate
 
 
-def prefill_fn(model):
-    """-> fn(buffer, mask, prompt_length) -> cache (streaming: Python runs the steps)."""
-    def prefill(buffer, mask, prompt_length):
-        return _prefill(model, buffer, mask, prompt_length)
+def prefill_fn(model, sampler, stop_ids):
+    """-> fn(buffer, mask, seed, prompt_length) -> (buffer, cache, done, first tokens)
+    (streaming: Python runs the steps after it)."""
+    pad_id = _pad_id(model)
+
+    def prefill(buffer, mask, seed, prompt_length):
+        return _prefill_first(model, sampler, stop_ids, pad_id, buffer, mask, seed,
+                              prompt_length)
 
     return prefill
 
@@ -168,14 +193,14 @@ def stream(functions, args, prompt_length, total, streamer, stop_ids, pad_id):
     prefill, step = functions
     buffer, mask, seed = args
     put = getattr(streamer, "put", streamer)
-    cache = prefill(buffer, mask, prompt_length)
-    done = ops.zeros((buffer.shape[0],), "bool")
-    for index in range(prompt_length, total):
+    buffer, cache, done, tokens = prefill(buffer, mask, seed, prompt_length)
+    put(np.asarray(ops.convert_to_numpy(tokens)))
+    for index in range(prompt_length + 1, total):
+        if bool(np.all(ops.convert_to_numpy(done))):
+            break
         buffer, cache, done, tokens = step(buffer, mask, seed, cache,
                                            ops.convert_to_tensor(np.int32(index)), done)
         put(np.asarray(ops.convert_to_numpy(tokens)))
-        if bool(np.all(ops.convert_to_numpy(done))):
-            break
     if hasattr(streamer, "end"):
         streamer.end()
     return buffer
@@ -191,7 +216,8 @@ def _beam_loop_fn(model, sampler, stop_ids):
         rows = batch * beams
         buffer = ops.repeat(buffer, beams, axis=0)                           # (B*K, L)
         mask = ops.repeat(mask, beams, axis=0)
-        cache = _prefill(model, buffer, mask, prompt_length)
+        cache = _prefill(model, buffer, mask, prompt_length)  # P - 1 tokens: the loop's
+        # first step scores every beam's candidates from the last prompt token
         # every beam starts as the same prompt: only the first one may be extended at first
         first = np.full((beams,), _NEG, np.float32)
         first[0] = 0.0
