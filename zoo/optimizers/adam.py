@@ -13,6 +13,7 @@ before the step (the base optimizer's ``weight_decay``, default 0.004 here); use
 biases and normalization parameters.
 """
 from zoo import backend, ops
+from zoo.backend.common.stateless_scope import get_stateless_scope
 from zoo.optimizers.base import Optimizer
 from zoo.saving import serialization
 
@@ -41,6 +42,15 @@ class Adam(Optimizer):
                                   for v in variables]
 
     def _update_variables(self, grads, variables, learning_rate):
+        if backend.optimizers.FUSED_ADAM and not self.amsgrad and \
+                get_stateless_scope() is None and all(v.dtype == "float32" for v in variables):
+            index = [self._get_variable_index(v) for v in variables]
+            step = ops.add(self._update_count(), 1)
+            if backend.optimizers.fused_adam(
+                    variables, grads, [self.momentums[i] for i in index],
+                    [self.velocities[i] for i in index], learning_rate, step, self.beta_1,
+                    self.beta_2, self.epsilon):
+                return
         if not self.amsgrad and self._multi_tensor_ok(variables):
             lr, t = self._host_scalars(learning_rate)
             alpha = lr * (1.0 - self.beta_2 ** t) ** 0.5 / (1.0 - self.beta_1 ** t)

@@ -10,3 +10,12 @@ def adam_update(variables, grads, momentums, velocities, alpha, beta_1, beta_2, 
 
 def sgd_update(variables, grads, momentums, learning_rate, momentum, nesterov):
     return False
+
+
+FUSED_ADAM = False  # Adam uses the paths above (see tensorflow/optimizers.py)
+
+
+def fused_adam(variables, grads, momentums, velocities, learning_rate, step, beta_1, beta_2,
+               epsilon):
+    """TensorFlow only (see zoo/backend/tensorflow/optimizers.py)."""
+    return False

@@ -69,3 +69,12 @@ def sgd_update(variables, grads, momentums, learning_rate, momentum, nesterov):
         else:
             torch._foreach_add_(params, ms)
     return True
+
+
+FUSED_ADAM = False  # Adam uses the paths above (see tensorflow/optimizers.py)
+
+
+def fused_adam(variables, grads, momentums, velocities, learning_rate, step, beta_1, beta_2,
+               epsilon):
+    """TensorFlow only (see zoo/backend/tensorflow/optimizers.py)."""
+    return False
