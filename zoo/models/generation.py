@@ -13,10 +13,9 @@ NumPy helpers convert between the callers' right-padded batches and the buffer l
 import numpy as np
 
 from zoo import ops
-from zoo.models.samplers import BeamSampler
+from zoo.models.samplers import NEGATIVE_LOGIT, BeamSampler
 from zoo.random.seed_generator import draw_seed
 
-_NEG = -1e9
 
 
 # -- NumPy: layouts -----------------------------------------------------------------------
@@ -133,15 +132,11 @@ def _prefill_first(model, sampler, stop_ids, pad_id, buffer, mask, seed, prompt_
     return buffer, cache, done, tokens
 
 
-def _pad_id(model):
-    return model._pad_id()
-
-
 def loop_fn(model, sampler, stop_ids):
     """-> fn(buffer, mask, seed, prompt_length) -> the finished buffer (B, L)."""
     if isinstance(sampler, BeamSampler):
         return _beam_loop_fn(model, sampler, stop_ids)
-    pad_id = _pad_id(model)
+    pad_id = model._pad_id()
 
     def generate(buffer, mask, seed, prompt_length):
         total = buffer.shape[1]
@@ -166,7 +161,7 @@ def loop_fn(model, sampler, stop_ids):
 def prefill_fn(model, sampler, stop_ids):
     """-> fn(buffer, mask, seed, prompt_length) -> (buffer, cache, done, first tokens)
     (streaming: Python runs the steps after it)."""
-    pad_id = _pad_id(model)
+    pad_id = model._pad_id()
 
     def prefill(buffer, mask, seed, prompt_length):
         return _prefill_first(model, sampler, stop_ids, pad_id, buffer, mask, seed,
@@ -180,7 +175,7 @@ def step_fn(model, sampler, stop_ids):
     if isinstance(sampler, BeamSampler):
         raise ValueError("generate: a streamer needs a per-token sampler; beam search only "
                          "knows its sequences at the end.")
-    pad_id = _pad_id(model)
+    pad_id = model._pad_id()
 
     def step(buffer, mask, seed, cache, index, done):
         return _step(model, sampler, stop_ids, pad_id, buffer, mask, seed, cache, index, done)
@@ -209,7 +204,7 @@ def stream(functions, args, prompt_length, total, streamer, stop_ids, pad_id):
 # -- beam search --------------------------------------------------------------------------
 def _beam_loop_fn(model, sampler, stop_ids):
     beams = sampler.num_beams
-    pad_id = _pad_id(model)
+    pad_id = model._pad_id()
 
     def generate(buffer, mask, seed, prompt_length):
         batch, total = buffer.shape
@@ -219,11 +214,11 @@ def _beam_loop_fn(model, sampler, stop_ids):
         cache = _prefill(model, buffer, mask, prompt_length)  # P - 1 tokens: the loop's
         # first step scores every beam's candidates from the last prompt token
         # every beam starts as the same prompt: only the first one may be extended at first
-        first = np.full((beams,), _NEG, np.float32)
+        first = np.full((beams,), NEGATIVE_LOGIT, np.float32)
         first[0] = 0.0
         scores = ops.convert_to_tensor(np.tile(first, batch))                 # (B*K,)
         vocabulary = model.backbone.vocabulary_size
-        pad_only = np.full((vocabulary,), _NEG, np.float32)
+        pad_only = np.full((vocabulary,), NEGATIVE_LOGIT, np.float32)
         pad_only[pad_id] = 0.0
         pad_only = ops.convert_to_tensor(pad_only)
         row_base = ops.convert_to_tensor(

@@ -12,7 +12,7 @@ Everything here is zoo ops, so it compiles inside the generation loop on every b
 """
 from zoo import ops, random
 
-_NEG = -1e9  # a finite "impossible" logit (no NaN when a whole row is excluded)
+NEGATIVE_LOGIT = -1e9  # a finite "impossible" logit (no NaN when a whole row is excluded)
 
 
 class Sampler:
@@ -97,7 +97,7 @@ class TopPSampler(Sampler):
         values, indices = ops.top_k(logits, k)                              # sorted, (B, k)
         probs = ops.softmax(values, axis=-1)
         before = ops.subtract(ops.cumsum(probs, axis=-1), probs)            # mass above each
-        values = ops.where(ops.less(before, self.p), values, _NEG)
+        values = ops.where(ops.less(before, self.p), values, NEGATIVE_LOGIT)
         choice = random.categorical(values, 1, seed=seed)
         return ops.cast(ops.take_along_axis(indices, choice, axis=-1)[:, 0], "int32")
 

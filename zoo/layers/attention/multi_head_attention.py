@@ -28,6 +28,14 @@ from zoo.layers.layer import Layer
 from zoo.layers.regularization.dropout import Dropout
 
 
+def _masked(logits, mask):
+    """Logits with the masked-out positions at a large finite negative (a fully masked row
+    then averages the values instead of producing NaN)."""
+    if mask is None:
+        return logits
+    return ops.where(mask, logits, -3e4 if ops.dtype(logits) == "float16" else -1e9)
+
+
 class MultiHeadAttention(Layer):
     def __init__(self, num_heads, key_dim, value_dim=None, dropout=0.0, use_bias=True,
                  output_shape=None, attention_axes=None, kernel_initializer="glorot_uniform",
@@ -149,10 +157,8 @@ class MultiHeadAttention(Layer):
             causal = ops.greater_equal(ops.expand_dims(ops.arange(t), 1),
                                        ops.expand_dims(ops.arange(s), 0))
             mask = causal if mask is None else ops.logical_and(mask, causal)
-        if mask is not None:
-            dtype = ops.dtype(logits)
-            logits = ops.where(mask, logits, -3e4 if dtype == "float16" else -1e9)
-        probs = ops.cast(ops.softmax(ops.cast(logits, "float32"), axis=-1), ops.dtype(v))
+        probs = ops.cast(ops.softmax(ops.cast(_masked(logits, mask), "float32"), axis=-1),
+                         ops.dtype(v))
         out = ops.transpose(ops.einsum("bnts,bnsh->bnth", probs, v), (0, 2, 1, 3))
         return self.output_dense(out), (k, v)                                 # (B, T, Dout)
 
@@ -176,10 +182,7 @@ class MultiHeadAttention(Layer):
         """The explicit computation, when the probabilities are returned or dropped out."""
         q = ops.multiply(q, self._scale)
         logits = ops.einsum("btnh,bsnh->bnts", q, k)       # (B, N, T, S)
-        if mask is not None:
-            dtype = ops.dtype(logits)
-            logits = ops.where(mask, logits, -3e4 if dtype == "float16" else -1e9)
-        scores = ops.softmax(logits, axis=-1)
+        scores = ops.softmax(_masked(logits, mask), axis=-1)
         probs = self.dropout_layer(scores, training=training)
         out = ops.einsum("bnts,bsnh->btnh", probs, v)      # (B, T, N, Hv)
         return out, scores
