@@ -31,12 +31,11 @@ import gc
 import os
 import sys
 import tempfile
-import time
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_workers import ZOO_BACKENDS, Worker, compare, cpu_flags, serve  # noqa: E402
+from bench_workers import ZOO_BACKENDS, cpu_flags, run_measures, serve  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REFERENCE = "transformers"
@@ -275,40 +274,26 @@ def main(argv=None):
     print(f"CPU: {os.cpu_count()} cores; {cpu}")
     rows = []
     with tempfile.TemporaryDirectory(prefix="zoo-bench-bert-") as directory:
-        ref = Worker(__file__, REFERENCE, directory)
-        try:
-            answer = ref.call("make_checkpoint", small=args.small)
-            if "error" in answer:
-                raise SystemExit(f"bench_bert: writing the checkpoint failed: {answer['error']}")
-            print(f"transformers: {answer['info']}")
-            for name in backends:
-                zoo = Worker(__file__, name, directory)
-                try:
-                    for measure in measures:
-                        start = time.perf_counter()
-                        ref_time, zoo_time, infos = compare(ref, zoo, measure, args.rounds,
-                                                            args.calls)
-                        rows.append((measure, name, ref_time, zoo_time))
-                        line = (f"zoo {zoo_time:.4f} s, transformers {ref_time:.4f} s"
-                                if isinstance(zoo_time, float) else f"failed: {zoo_time}")
-                        diffs = max_diffs(directory, name, measure)
-                        if diffs:
-                            line += f"; max |zoo - transformers| {diff_text(diffs)}"
-                        if measure == "forward_bf16" and diffs:
-                            line += ("; max |bf16 - transformers fp32|: zoo " + diff_text(
-                                max_diffs(directory, name, measure, REFERENCE, "forward_fp32"))
-                                + ", transformers " + diff_text(max_diffs(
-                                    directory, REFERENCE, measure, REFERENCE, "forward_fp32")))
-                        losses = [i["first_loss"] for i in infos if "first_loss" in i]
-                        if len(losses) == 2:
-                            line += (f"; first loss transformers {losses[0]:.4f}, zoo "
-                                     f"{losses[1]:.4f} (dropout on)")
-                        print(f"[{name}] {measure}: {line} "
-                              f"({time.perf_counter() - start:.0f} s)", flush=True)
-                finally:
-                    zoo.close()
-        finally:
-            ref.close()
+        results = run_measures(__file__, directory, backends, measures, args.rounds,
+                               args.calls, args.small, REFERENCE)
+        print(f"transformers: {next(results)[1]}")
+        for name, measure, ref_time, zoo_time, infos, seconds in results:
+            rows.append((measure, name, ref_time, zoo_time))
+            line = (f"zoo {zoo_time:.4f} s, transformers {ref_time:.4f} s"
+                    if isinstance(zoo_time, float) else f"failed: {zoo_time}")
+            diffs = max_diffs(directory, name, measure)
+            if diffs:
+                line += f"; max |zoo - transformers| {diff_text(diffs)}"
+            if measure == "forward_bf16" and diffs:
+                line += ("; max |bf16 - transformers fp32|: zoo " + diff_text(
+                    max_diffs(directory, name, measure, REFERENCE, "forward_fp32"))
+                    + ", transformers " + diff_text(max_diffs(
+                        directory, REFERENCE, measure, REFERENCE, "forward_fp32")))
+            losses = [i["first_loss"] for i in infos if "first_loss" in i]
+            if len(losses) == 2:
+                line += (f"; first loss transformers {losses[0]:.4f}, zoo "
+                         f"{losses[1]:.4f} (dropout on)")
+            print(f"[{name}] {measure}: {line} ({seconds:.0f} s)", flush=True)
     print_table(rows, cpu)
     return 0
 

@@ -28,7 +28,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_workers import ZOO_BACKENDS, Worker, compare, cpu_flags, serve  # noqa: E402
+from bench_workers import ZOO_BACKENDS, cpu_flags, run_measures, serve  # noqa: E402
 
 REFERENCE = "transformers"
 OPT_125M = {"vocab_size": 50272, "hidden_size": 768, "num_hidden_layers": 12,
@@ -188,31 +188,18 @@ def main(argv=None):
     print(f"CPU: {os.cpu_count()} cores; {cpu_flags()}")
     rows = []
     with tempfile.TemporaryDirectory(prefix="zoo-bench-generate-") as directory:
-        ref = Worker(__file__, REFERENCE, directory)
-        try:
-            answer = ref.call("make_checkpoint", small=args.small)
-            if "error" in answer:
-                raise SystemExit(f"bench_generate: the checkpoint failed: {answer['error']}")
-            print(f"transformers: {answer['info']}")
-            for name in backends:
-                zoo = Worker(__file__, name, directory)
-                try:
-                    for measure in measures:
-                        start = time.perf_counter()
-                        ref_time, zoo_time, infos = compare(ref, zoo, measure, args.rounds, 1)
-                        compile_time = float("nan")
-                        if isinstance(zoo_time, float) and len(infos) == 2:
-                            compile_time = max(0.0, infos[1]["first_call"] - zoo_time)
-                        rows.append((measure, name, ref_time, zoo_time, compile_time))
-                        line = (f"zoo {zoo_time:.3f} s, transformers {ref_time:.3f} s, "
-                                f"{same_tokens(directory, name, measure)}"
-                                if isinstance(zoo_time, float) else f"failed: {zoo_time}")
-                        print(f"[{name}] {measure}: {line} ({time.perf_counter() - start:.0f} s)",
-                              flush=True)
-                finally:
-                    zoo.close()
-        finally:
-            ref.close()
+        results = run_measures(__file__, directory, backends, measures, args.rounds, 1,
+                               args.small, REFERENCE)
+        print(f"transformers: {next(results)[1]}")
+        for name, measure, ref_time, zoo_time, infos, seconds in results:
+            compile_time = float("nan")
+            if isinstance(zoo_time, float) and len(infos) == 2:
+                compile_time = max(0.0, infos[1]["first_call"] - zoo_time)
+            rows.append((measure, name, ref_time, zoo_time, compile_time))
+            line = (f"zoo {zoo_time:.3f} s, transformers {ref_time:.3f} s, "
+                    f"{same_tokens(directory, name, measure)}"
+                    if isinstance(zoo_time, float) else f"failed: {zoo_time}")
+            print(f"[{name}] {measure}: {line} ({seconds:.0f} s)", flush=True)
     print_table(rows)
     return 0
 

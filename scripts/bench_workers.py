@@ -135,3 +135,29 @@ def cpu_flags():
         return "flags unknown"
     wanted = ("avx512f", "avx512_bf16", "amx_bf16", "amx_tile", "avx_vnni")
     return ", ".join(f"{w}={'yes' if w in flags else 'no'}" for w in wanted)
+
+
+def run_measures(script, directory, backends, measures, rounds, calls, small,
+                 reference="transformers"):
+    """The driver loop both benchmarks share: a reference worker writes the checkpoint
+    (its ``make_checkpoint(small)``), then one zoo worker per backend, in turn, measures
+    against it. Yields ``(backend, measure, ref_time, zoo_time, infos, seconds)``; the
+    first item yielded is the reference's checkpoint info as ``(reference, info)``."""
+    ref = Worker(script, reference, directory)
+    try:
+        answer = ref.call("make_checkpoint", small=small)
+        if "error" in answer:
+            raise SystemExit(f"{os.path.basename(script)}: writing the checkpoint failed: "
+                             f"{answer['error']}")
+        yield reference, answer["info"]
+        for name in backends:
+            zoo = Worker(script, name, directory)
+            try:
+                for measure in measures:
+                    start = time.perf_counter()
+                    ref_time, zoo_time, infos = compare(ref, zoo, measure, rounds, calls)
+                    yield name, measure, ref_time, zoo_time, infos, time.perf_counter() - start
+            finally:
+                zoo.close()
+    finally:
+        ref.close()
