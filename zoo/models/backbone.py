@@ -10,7 +10,7 @@ join the backbone's config (``lora_rank``, ``lora_alpha``, ``lora_target_names``
 ``save``/``load_model`` and ``save_weights``/``load_weights`` keep the adapters;
 ``save_to_preset`` writes a plain model instead (adapters merged into the kernels).
 """
-import functools
+import inspect
 
 from zoo.engine.model import Model
 from zoo.layers.core import lora
@@ -18,47 +18,40 @@ from zoo.layers.core import lora
 DEFAULT_LORA_TARGETS = ("query", "value")
 
 
-def _config_with_lora(get_config):
-    @functools.wraps(get_config)
-    def wrapped(self):
-        config = get_config(self)
-        settings = self.__dict__.get("_lora_settings")
-        if settings:
-            config = {**config, **settings}
-        return config
+class Backbone(Model):
+    """Headless model of one architecture; ``from_preset`` also accepts a task preset and
+    returns that task's backbone."""
 
-    wrapped._adds_lora = True
-    return wrapped
+    def get_config(self):
+        """The constructor's arguments (as the backbone stored them, defaults included;
+        ``dtype`` only when not float32) plus the LoRA settings once enabled: a backbone's
+        config is data that rebuilds it, with nothing for each architecture to write."""
+        args, kwargs = self.__dict__.get("_init_arguments", ((), {}))
+        signature = inspect.signature(type(self).__init__)
+        bound = signature.bind(self, *args, **kwargs)
+        bound.apply_defaults()
+        config = {"name": self.name, "trainable": self.trainable}
+        for key, value in list(bound.arguments.items())[1:]:
+            kind = signature.parameters[key].kind
+            if kind == inspect.Parameter.VAR_KEYWORD:
+                config.update({k: v for k, v in value.items() if k not in config})
+            elif kind != inspect.Parameter.VAR_POSITIONAL and key not in ("name", "dtype"):
+                config[key] = getattr(self, key, value)
+        if self.dtype_policy.name != "float32":
+            config["dtype"] = self.dtype_policy.name
+        return {**config, **self.__dict__.get("_lora_settings", {})}
 
-
-def _from_config_with_lora(from_config):
-    @functools.wraps(from_config)
-    def wrapped(cls, config, *args, **kwargs):
+    @classmethod
+    def from_config(cls, config, custom_objects=None, safe_mode=True):
         config = dict(config)
         settings = {k: config.pop(k) for k in lora.CONFIG_KEYS if k in config}
-        model = from_config(cls, config, *args, **kwargs)
+        model = cls(**config)
         if settings.get("lora_rank"):
             model.enable_lora(settings["lora_rank"],
                               target_names=settings.get("lora_target_names",
                                                         DEFAULT_LORA_TARGETS),
                               alpha=settings.get("lora_alpha"))
         return model
-
-    wrapped._adds_lora = True
-    return classmethod(wrapped)
-
-
-class Backbone(Model):
-    """Headless model of one architecture; ``from_preset`` also accepts a task preset and
-    returns that task's backbone."""
-
-    def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(**kwargs)
-        # every backbone's own get_config / from_config carries the LoRA settings
-        if not getattr(cls.get_config, "_adds_lora", False):
-            cls.get_config = _config_with_lora(cls.get_config)
-        if not getattr(cls.from_config, "_adds_lora", False):
-            cls.from_config = _from_config_with_lora(cls.from_config.__func__)
 
     @property
     def lora_rank(self):

@@ -77,19 +77,3 @@ class BertBackbone(Backbone, Functional):
     def token_embedding(self):
         """The (vocabulary_size, hidden_dim) Embedding that masked-LM heads tie to."""
         return self._token_embedding
-
-    def get_config(self):
-        config = {"name": self.name, "trainable": self.trainable,
-                  "vocabulary_size": self.vocabulary_size, "num_layers": self.num_layers,
-                  "num_heads": self.num_heads, "hidden_dim": self.hidden_dim,
-                  "intermediate_dim": self.intermediate_dim, "dropout": self.dropout,
-                  "max_sequence_length": self.max_sequence_length,
-                  "num_segments": self.num_segments,
-                  "layer_norm_epsilon": self.layer_norm_epsilon}
-        if self.dtype_policy.name != "float32":
-            config["dtype"] = self.dtype_policy.name
-        return config
-
-    @classmethod
-    def from_config(cls, config, custom_objects=None, safe_mode=True):
-        return cls(**config)

@@ -195,21 +195,3 @@ class OPTBackbone(Backbone, Functional):
         if parts["project_out"] is not None:
             x = parts["project_out"](x)
         return x, tuple(new_cache)
-
-    def get_config(self):
-        config = {"name": self.name, "trainable": self.trainable,
-                  "vocabulary_size": self.vocabulary_size, "num_layers": self.num_layers,
-                  "num_heads": self.num_heads, "hidden_dim": self.hidden_dim,
-                  "intermediate_dim": self.intermediate_dim, "dropout": self.dropout,
-                  "max_sequence_length": self.max_sequence_length,
-                  "word_embed_proj_dim": self.word_embed_proj_dim,
-                  "do_layer_norm_before": self.do_layer_norm_before,
-                  "enable_bias": self.enable_bias,
-                  "layer_norm_epsilon": self.layer_norm_epsilon}
-        if self.dtype_policy.name != "float32":
-            config["dtype"] = self.dtype_policy.name
-        return config
-
-    @classmethod
-    def from_config(cls, config, custom_objects=None, safe_mode=True):
-        return cls(**config)
