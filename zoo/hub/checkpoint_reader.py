@@ -140,3 +140,24 @@ class CheckpointReader:
 
     def __exit__(self, *exc):
         return False
+
+
+def read_json(directory, name):
+    """``directory/name`` parsed, or None when the checkpoint does not ship that file."""
+    path = os.path.join(os.fspath(directory), name)
+    if not os.path.isfile(path):
+        return None
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def tokenizer_json_model(path, model_type):
+    """A fast-tokenizer ``tokenizer.json`` -> (whole spec, its ``model`` section), checked
+    to be a ``model_type`` ("BPE", "WordPiece") model with a vocabulary."""
+    with open(path, encoding="utf-8") as f:
+        spec = json.load(f)
+    model = spec.get("model") or {}
+    if model.get("type") != model_type or not isinstance(model.get("vocab"), dict):
+        raise ValueError(f"{path}: expected a {model_type} tokenizer, got model type "
+                         f"{model.get('type')!r}.")
+    return spec, model

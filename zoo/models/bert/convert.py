@@ -23,13 +23,13 @@ Keys may carry the ``bert.`` prefix (BertForMaskedLM, BertForPreTraining, ...) o
 torch Linear weights are (out, in); zoo kernels are (in, out), attention kernels split the
 hidden axis into (heads, head_dim).
 """
-import json
 import os
 import warnings
 
 import numpy as np
 
 from zoo.backend.common import dtypes
+from zoo.hub.checkpoint_reader import read_json, tokenizer_json_model
 
 ACTIVATIONS = {"gelu": "gelu"}  # exact (erf) gelu, the BertModel default
 
@@ -228,10 +228,8 @@ def tokenizer(directory, cls):
     fast-only ``tokenizer.json``; None when the checkpoint ships neither."""
     directory = os.fspath(directory)
     options = {}
-    config_path = os.path.join(directory, "tokenizer_config.json")
-    if os.path.isfile(config_path):
-        with open(config_path, encoding="utf-8") as f:
-            config = json.load(f)
+    config = read_json(directory, "tokenizer_config.json")
+    if config is not None:
         options["lowercase"] = bool(config.get("do_lower_case", True))
         if config.get("strip_accents") is not None:
             options["strip_accents"] = bool(config["strip_accents"])
@@ -248,12 +246,7 @@ def tokenizer(directory, cls):
 
 
 def _from_tokenizer_json(path, cls, options):
-    with open(path, encoding="utf-8") as f:
-        spec = json.load(f)
-    model = spec.get("model") or {}
-    if model.get("type") != "WordPiece" or not isinstance(model.get("vocab"), dict):
-        raise ValueError(f"{path}: expected a WordPiece tokenizer, got model type "
-                         f"{model.get('type')!r}.")
+    spec, model = tokenizer_json_model(path, "WordPiece")
     vocab = model["vocab"]
     tokens = [None] * (max(vocab.values()) + 1)
     for token, index in vocab.items():

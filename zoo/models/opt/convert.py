@@ -20,12 +20,12 @@ no prefix (a bare OPTDecoder).
 torch Linear weights are (out, in); zoo kernels are (in, out), attention kernels split the
 hidden axis into (heads, head_dim).
 """
-import json
 import os
 
 import numpy as np
 
 from zoo.backend.common import dtypes
+from zoo.hub.checkpoint_reader import read_json, tokenizer_json_model
 
 PREFIXES = ("model.decoder.", "decoder.", "")
 
@@ -169,10 +169,8 @@ def tokenizer(directory, cls):
     ``tokenizer.json``); None when the checkpoint ships neither."""
     directory = os.fspath(directory)
     options = {}
-    config_path = os.path.join(directory, "tokenizer_config.json")
-    if os.path.isfile(config_path):
-        with open(config_path, encoding="utf-8") as f:
-            config = json.load(f)
+    config = read_json(directory, "tokenizer_config.json")
+    if config is not None:
         if config.get("add_prefix_space") is not None:
             options["add_prefix_space"] = bool(config["add_prefix_space"])
     vocab_path = os.path.join(directory, "vocab.json")
@@ -186,12 +184,7 @@ def tokenizer(directory, cls):
 
 
 def _from_tokenizer_json(path, cls, options):
-    with open(path, encoding="utf-8") as f:
-        spec = json.load(f)
-    model = spec.get("model") or {}
-    if model.get("type") != "BPE" or not isinstance(model.get("vocab"), dict):
-        raise ValueError(f"{path}: expected a BPE tokenizer, got model type "
-                         f"{model.get('type')!r}.")
+    spec, model = tokenizer_json_model(path, "BPE")
     vocab = dict(model["vocab"])
     for added in spec.get("added_tokens") or []:
         vocab.setdefault(added["content"], int(added["id"]))
