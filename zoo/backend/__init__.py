@@ -25,6 +25,9 @@ layer = importlib.import_module(f"{_package}.layer")
 trainer = importlib.import_module(f"{_package}.trainer")
 optimizers = importlib.import_module(f"{_package}.optimizers")
 
+# zoo.distribution's backend half: JAX only (None elsewhere, and zoo.distribution says so)
+distribution = importlib.import_module(f"{_package}.distribution") if _NAME == "jax" else None
+
 Variable = core.Variable
 BackendLayer = layer.BackendLayer
 

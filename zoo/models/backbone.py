@@ -96,3 +96,38 @@ class Backbone(Model):
         if alpha is not None:
             settings["lora_alpha"] = float(alpha)
         self._lora_settings = settings
+
+    # Megatron-style tensor parallelism for the shared transformer blocks (BERT, OPT, ...):
+    # query/key/value and the first MLP kernel split by columns (heads / hidden units), the
+    # attention output and the second MLP kernel split by rows, so each block needs one
+    # all-reduce after attention and one after the MLP; the token embedding split by
+    # vocabulary rows. Everything else (norms, position embeddings, small heads) replicated.
+    # A subclass with other layer names overrides layout_rules.
+    @classmethod
+    def layout_rules(cls, model_axis):
+        """``{regex over variable paths: axes}`` for ``get_layout_map``."""
+        m = model_axis
+        block = r"(.*/)?transformer_layer_\d+/"
+        return {
+            r"(.*/)?token_embedding/embeddings": (m, None),
+            block + r"self_attention/(query|key|value)/kernel": (None, m, None),
+            block + r"self_attention/(query|key|value)/bias": (m, None),
+            block + r"self_attention/attention_output/kernel": (m, None, None),
+            block + r"feedforward_intermediate_dense/kernel": (None, m),
+            block + r"feedforward_intermediate_dense/bias": (m,),
+            block + r"feedforward_output_dense/kernel": (m, None),
+        }
+
+    @classmethod
+    def get_layout_map(cls, device_mesh, model_axis="model", batch_axis="batch"):
+        """A ``zoo.distribution.LayoutMap`` that splits this architecture's weights over
+        ``device_mesh``'s ``model_axis`` (see ``layout_rules``); ``ModelParallel`` splits
+        batches over ``batch_axis``."""
+        from zoo.distribution import LayoutMap
+
+        for axis in (model_axis, batch_axis):
+            device_mesh.axis_size(axis)  # an unknown axis name is an error here
+        layout_map = LayoutMap(device_mesh, batch_dim_name=batch_axis)
+        for key, axes in cls.layout_rules(model_axis).items():
+            layout_map[key] = axes
+        return layout_map

@@ -14,6 +14,7 @@ The update count used for bias correction and schedules is ``iterations //
 gradient_accumulation_steps`` (``iterations`` counts ``apply`` calls), so N accumulated
 micro-steps equal one step with the mean gradient for every optimizer.
 """
+import contextlib
 import re
 
 from zoo import backend, ops
@@ -70,8 +71,14 @@ class Optimizer:
         named ``<slot>_<index of reference>``."""
         index = self._get_variable_index(reference)
         shape = reference.shape if shape is None else tuple(shape)
-        return self._new_variable(lambda shape, dtype: ops.zeros(shape, dtype=dtype),
-                                  f"{slot}_{index}", dtype or reference.dtype, shape)
+        # a sharded variable's slots are sharded like it (zoo.distribution)
+        scope = reference._distribution.scope() if reference._distribution is not None \
+            else contextlib.nullcontext()
+        with scope:
+            variable = self._new_variable(lambda shape, dtype: ops.zeros(shape, dtype=dtype),
+                                          f"{slot}_{index}", dtype or reference.dtype, shape)
+        variable._layout_reference = reference
+        return variable
 
     def build(self, variables):
         """Record the trainable variables (their order defines ``stateless_apply``'s) and

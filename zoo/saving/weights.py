@@ -346,6 +346,18 @@ def _read_array(f, key, entry, target, display):
     return array if array.dtype == target else array.astype(target)
 
 
+def _read_slice(f, key, entry, target, display, index):
+    """``index`` (a tuple of slices) of dataset ``key``: one device's part of a tensor."""
+    try:
+        array = f[key][index] if f[key].shape else f[key][()]
+    except (OSError, RuntimeError, KeyError, ValueError, TypeError) as error:
+        raise _not_readable(
+            display, f"reading {key!r}{list(index)} failed with {type(error).__name__}: {error}"
+        ) from None
+    array = np.asarray(_from_stored(array, entry[1]))
+    return array if array.dtype == target else array.astype(target)
+
+
 def load_variables(variables, files, description, allow_unexpected=False, entries=None,
                    display=None):
     """Assign ``variables`` ({key in file: Variable}) from ``files`` ([(path, display)]).
@@ -366,8 +378,13 @@ def load_variables(variables, files, description, allow_unexpected=False, entrie
         with _open_weights(path, file_display) as f:
             for key in keys:  # one tensor in flight at a time
                 variable = variables[key]
-                array = _read_array(f, key, entries[key], dtypes.to_numpy_dtype(variable.dtype),
-                                    file_display)
+                target = dtypes.to_numpy_dtype(variable.dtype)
+                if variable._distribution is not None:  # sharded: each device's slice only
+                    variable._assign_loaded_slices(
+                        lambda index, key=key: _read_slice(f, key, entries[key], target,
+                                                           file_display, index))
+                    continue
+                array = _read_array(f, key, entries[key], target, file_display)
                 variable._assign_loaded(array)  # the array is not used again
                 del array
 

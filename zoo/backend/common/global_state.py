@@ -25,3 +25,17 @@ class Scope:
     def __exit__(self, *exc):
         set(self._scope_name, self._outer)
         return False
+
+
+# The distribution (zoo.distribution) new variables and fit use: a scope's, else the one
+# set for the whole process by set_distribution.
+_PROCESS_DISTRIBUTION = [None]
+
+
+def distribution():
+    scoped = get("distribution_scope")
+    return scoped if scoped is not None else _PROCESS_DISTRIBUTION[0]
+
+
+def set_process_distribution(value):
+    _PROCESS_DISTRIBUTION[0] = value

@@ -13,7 +13,7 @@ initializer. So loading a model never builds a random copy of it first.
 """
 import numpy as np
 
-from zoo.backend.common import dtypes
+from zoo.backend.common import dtypes, global_state
 from zoo.backend.common.global_state import (
     _STATE,  # read directly: `.value` is hot
     Scope,
@@ -47,6 +47,8 @@ def deferred_init_scope():
 
 class Variable:
     _initializer = None  # set only while a variable is deferred
+    _distribution = None  # the zoo.distribution active at creation (JAX), else None
+    _layout_reference = None  # an optimizer slot takes its variable's layout
 
     def __init__(self, initializer, shape=None, dtype=None, trainable=True, autocast=True,
                  name=None):
@@ -54,16 +56,27 @@ class Variable:
         if "/" in name:
             raise ValueError(f"Variable name {name!r} must not contain '/'.")
         self.name = name
-        self.path = name
+        self._path = name
         self._trainable = bool(trainable)
         self.autocast = autocast
         self._dtype = dtypes.standardize_dtype(dtype)
         scope = getattr(_STATE, "deferred_init_scope", None)
-        if scope is not None and callable(initializer) and shape is not None:
+        distribution = global_state.distribution()
+        if distribution is not None:
+            # Placed with its layout when it gets a value: by then the model has given it
+            # its path, which the layout map is keyed on.
+            self._distribution = distribution
+            if not callable(initializer):
+                value = initializer
+                shape = np.shape(value) if shape is None else shape
+                initializer = lambda shape, dtype: value  # noqa: E731
+        if (scope is not None or distribution is not None) and callable(initializer) \
+                and shape is not None:
             self._shape = tuple(int(d) for d in shape)
             self._initializer = initializer
             self._value = None
-            scope.variables.append(self)
+            if scope is not None:
+                scope.variables.append(self)
             return
         if callable(initializer):
             if shape is None:
@@ -100,6 +113,9 @@ class Variable:
     def _on_materialized(self):
         """Called once a deferred variable has storage (torch: register the Parameter)."""
 
+    def _on_path_changed(self):
+        """Called when the owning model renames the variable (JAX: layouts follow paths)."""
+
     def _on_trainable_changed(self):
         """Called when ``trainable`` is set (torch: the Parameter's requires_grad follows)."""
 
@@ -132,7 +148,31 @@ class Variable:
             self._set_initial(self._to_backend(value, self._dtype))
         return self._value
 
+    # -- distribution (JAX) ------------------------------------------------------------------
+    def _layout(self):
+        """This variable's TensorLayout under its distribution (None: replicated)."""
+        source = self._layout_reference
+        if source is None or source._distribution is None or source.shape != self._shape:
+            source = self
+        return self._distribution.get_variable_layout(source)
+
+    def _assign_loaded_slices(self, read):
+        """Assign from a file: ``read(index)`` returns the slice ``index`` (a tuple of
+        slices) of the stored tensor. Here the whole tensor; JAX reads per-device slices."""
+        self._assign_loaded(read(tuple(slice(None) for _ in self._shape)))
+
     # -- public API ------------------------------------------------------------------------
+    @property
+    def path(self):
+        return self._path
+
+    @path.setter
+    def path(self, value):
+        changed = value != self._path
+        self._path = value
+        if changed:
+            self._on_path_changed()
+
     @property
     def value(self):
         scope = getattr(_STATE, "stateless_scope", None)

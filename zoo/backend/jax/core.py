@@ -10,8 +10,16 @@ SUPPORTS_GRADIENTS = True
 DYNAMIC_SHAPES = False
 
 
+_HOST_VALUES = (np.ndarray, np.generic, int, float, bool, list, tuple)
+
+
 class Variable(BaseVariable):
+    _sharding = None  # the NamedSharding of a distributed variable, made when first needed
+
     def _to_backend(self, value, dtype):
+        if self._distribution is not None and isinstance(value, _HOST_VALUES):
+            # stays on the host: _place cuts it into per-device slices
+            return np.asarray(value, dtype=dtypes.to_numpy_dtype(dtype or self._dtype))
         if isinstance(value, np.ndarray):  # never alias the caller's (mutable) array
             return jnp.array(value, dtype=to_framework_dtype(dtype) if dtype else None,
                              copy=True)
@@ -23,10 +31,50 @@ class Variable(BaseVariable):
     # Deferred init. jnp.asarray(x, dtype) may alias an aligned NumPy array on CPU: a value
     # given to assign() is copied; an array handed over by the weights loader is adopted.
     def _own(self, tensor):
+        if self._distribution is not None:
+            return tensor  # _place copies each slice
         return jnp.array(tensor, copy=True)
 
     def _adopt(self, array):
+        if self._distribution is not None:
+            return array
         return jnp.asarray(array, dtype=array.dtype)
+
+    # Distributed variables (zoo.distribution): every value they hold has their sharding.
+    def _target_sharding(self):
+        if self._sharding is None:
+            from zoo.backend.jax import distribution
+
+            self._sharding = distribution.sharding(self._layout(),
+                                                   self._distribution.device_mesh)
+        return self._sharding
+
+    def _place(self, tensor):
+        if self._distribution is None:
+            return tensor
+        from zoo.backend.jax import distribution
+
+        return distribution.place(tensor, self._target_sharding())
+
+    def _initialize(self, tensor):
+        return self._place(tensor)
+
+    def _direct_assign(self, tensor):
+        self._value = self._place(tensor) if self._distribution is not None else tensor
+
+    def _on_path_changed(self):
+        if self._distribution is not None:
+            self._sharding = None
+            if self._value is not None:
+                self._value = self._place(self._value)
+
+    def _assign_loaded_slices(self, read):
+        if self._distribution is None or self._value is not None:
+            return super()._assign_loaded_slices(read)
+        from zoo.backend.jax import distribution
+
+        self._set_initial(distribution.place_from_reader(
+            self._shape, dtypes.to_numpy_dtype(self._dtype), self._target_sharding(), read))
 
     # JAX transformations see the current value when a Variable is passed directly.
     def __jax_array__(self):
@@ -66,6 +114,10 @@ def convert_to_tensor(x, dtype=None):
 def convert_to_numpy(x):
     if isinstance(x, BaseVariable):
         x = x.value
+    if isinstance(x, jax.Array) and not x.is_fully_addressable:  # shards in other processes
+        from zoo.backend.jax import distribution
+
+        return distribution.gather(x)
     return np.asarray(x)
 
 

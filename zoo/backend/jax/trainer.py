@@ -118,8 +118,66 @@ class BackendTrainer:
         if self._jax_state is not None:
             self._write_state(jax.tree_util.tree_map(lambda a: a.copy(), self._jax_state))
 
+    # -- zoo.distribution: the state on the mesh, batches split over its batch axis --------
+    def _active_distribution(self):
+        """The distribution in effect (a scope's or the process's), else the one this
+        model's variables were created under, else None."""
+        from zoo.backend.common import global_state
+
+        active = global_state.distribution()
+        if active is None:
+            active = next((v._distribution for v in self.variables
+                           if v._distribution is not None), None)
+        return active
+
+    def _place_state(self, state):
+        """Every state value on the mesh: variables keep their layout, the rest (metrics,
+        optimizer counters made outside the scope) replicated."""
+        active = self._active_distribution()
+        if active is None:
+            return state
+        from zoo.backend.jax import distribution
+
+        mesh = active.device_mesh
+        return jax.tree_util.tree_map(
+            lambda v: distribution.place(v, distribution.mesh_sharding_of(v, mesh)), state)
+
+    def _place_batch(self, data):
+        active = self._active_distribution()
+        if active is None:
+            return data
+        from zoo.backend.jax import distribution
+
+        return distribution.place_batch(data, active)
+
+    def _jit_step(self, step, state_index=None, donate=False):
+        """``jax.jit(step)``; under a distribution, the state that ``step`` returns (at
+        ``state_index`` of its outputs) keeps the input state's shardings, so the next call
+        neither copies it nor compiles again."""
+        if not getattr(self, "jit_compile", True):
+            return step
+        donate_argnums = 0 if donate else ()
+        if self._active_distribution() is None:
+            return jax.jit(step, donate_argnums=donate_argnums)
+        compiled = {}
+
+        def run(state, data):
+            if "fn" not in compiled:
+                from jax.sharding import NamedSharding, PartitionSpec
+
+                shardings = jax.tree_util.tree_map(lambda v: v.sharding, state)
+                mesh = self._active_distribution().device_mesh.backend_mesh
+                out = [NamedSharding(mesh, PartitionSpec())] * 2
+                out[state_index] = shardings
+                compiled["fn"] = jax.jit(step, donate_argnums=donate_argnums,
+                                         out_shardings=tuple(out))
+            return compiled["fn"](state, data)
+
+        run._cache_size = lambda: compiled["fn"]._cache_size() if compiled else 0
+        return run
+
     def _begin_epoch(self):
-        self._jax_state = self._collect_state()
+        self._jax_state = self._place_state(self._collect_state())
 
     def _end_epoch(self):
         if self._jax_state is not None:
@@ -128,7 +186,7 @@ class BackendTrainer:
 
     def _begin_test(self):
         trainable, non_trainable, _, metrics_values = self._collect_state()
-        self._jax_test_state = (trainable, non_trainable, metrics_values)
+        self._jax_test_state = self._place_state((trainable, non_trainable, metrics_values))
 
     def _end_test(self):
         trainable, non_trainable, metrics_values = self._jax_test_state
@@ -139,12 +197,11 @@ class BackendTrainer:
     # -- compiled functions ----------------------------------------------------------------
     def make_train_function(self):
         if self._train_fn is None:
-            step = jax.jit(self.train_step, donate_argnums=0) if self.jit_compile \
-                else self.train_step
+            step = self._jit_step(self.train_step, state_index=1, donate=True)
             self._jitted_train_step = step
 
             def train_function(data):
-                logs, self._jax_state = step(self._jax_state, data)
+                logs, self._jax_state = step(self._jax_state, self._place_batch(data))
                 return self._logs_from_state(logs, self._jax_state[3])
 
             self._train_fn = train_function
@@ -156,10 +213,10 @@ class BackendTrainer:
 
     def make_test_function(self):
         if self._test_fn is None:
-            step = jax.jit(self.test_step) if getattr(self, "jit_compile", True) else self.test_step
+            step = self._jit_step(self.test_step, state_index=1)
 
             def test_function(data):
-                logs, self._jax_test_state = step(self._jax_test_state, data)
+                logs, self._jax_test_state = step(self._jax_test_state, self._place_batch(data))
                 return self._logs_from_state(logs, self._jax_test_state[2])
 
             self._test_fn = test_function
@@ -195,7 +252,7 @@ class BackendTrainer:
             def predict_function(data):
                 state = ([v.value for v in self.trainable_variables],
                          [v.value for v in self.non_trainable_variables])
-                return step(state, data)
+                return step(self._place_state(state), self._place_batch(data))
 
             self._predict_fn = predict_function
         return self._predict_fn
