@@ -3,7 +3,13 @@ import os
 import numpy as np
 import pytest
 
-import zoo
+# 8 virtual CPU devices for the zoo.distribution tests (read by JAX when it starts; the
+# other tests run on the first device as before)
+if "xla_force_host_platform_device_count" not in os.environ.get("XLA_FLAGS", ""):
+    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") +
+                               " --xla_force_host_platform_device_count=8").strip()
+
+import zoo  # noqa: E402
 
 BACKEND = zoo.config.backend()
 

@@ -4,8 +4,17 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 
+def _devices(platform=None):
+    try:
+        return jax.devices(platform.lower()) if platform else jax.devices()
+    except RuntimeError:
+        return []
+
+
 def list_devices(device_type=None):
-    devices = jax.devices(device_type.lower()) if device_type else jax.devices()
+    devices = _devices(device_type)
+    if not devices:
+        raise ValueError(f"No {device_type!r} devices; this run has {list_devices()}.")
     return [f"{d.platform}:{d.id}" for d in devices]
 
 
@@ -13,7 +22,7 @@ def _device(spec):
     if not isinstance(spec, str):
         return spec  # already a jax device
     platform, _, index = spec.partition(":")
-    for device in jax.devices(platform.lower()):
+    for device in _devices(platform):
         if str(device.id) == index:
             return device
     raise ValueError(f"No device {spec!r}; this run has {list_devices()}.")
