@@ -60,7 +60,7 @@ def torch_loop(steps=100):
         loss = torch.mean((model(x) - y) ** 2)
         loss.backward()
         optimizer.step()
-    return float(loss)
+    return float(loss.detach())
 
 
 def tensorflow_loop(steps=100):
