@@ -4,7 +4,7 @@
 
 Each process has 4 virtual CPU devices; together they form a (2, 4) mesh. The process
 trains the tiny OPT model from INITIAL_NPZ under ModelParallel and process 0 writes the
-gathered weights and losses to OUT_NPZ.
+gathered weights and losses to OUT_NPZ and the model as a preset to OUT_NPZ.preset.
 """
 import os
 import sys
@@ -31,6 +31,7 @@ def main(process_id, num_processes, port, initial_path, out_path):
         model = opt_model(initial)
         history = model.fit(*opt_data(), batch_size=8, epochs=2, shuffle=False, verbose=0)
     weights = [variable.numpy() for variable in model.variables]  # every process gathers
+    model.save_to_preset(out_path + ".preset")  # every process gathers, process 0 writes
     if distribution.process_index() == 0:
         np.savez(out_path, loss=np.array(history.history["loss"]),
                  **{f"w{i}": w for i, w in enumerate(weights)})

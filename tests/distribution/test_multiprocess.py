@@ -1,5 +1,6 @@
 """Two processes of 4 virtual devices, joined by jax.distributed on loopback, train the
-same model as one process of 8 and reach the same weights."""
+same model as one process of 8 and reach the same weights; their save_to_preset writes
+one preset (process 0) from the gathered shards."""
 import os
 import socket
 import subprocess
@@ -22,6 +23,7 @@ def free_port():
 def test_two_processes_of_four_devices_match_one_process_of_eight(tmp_path):
     from zoo import distribution
     from zoo.models.opt.backbone import OPTBackbone
+    from zoo.models.opt.causal_lm import OPTCausalLM
 
     initial = weights_of(opt_model())
     np.savez(tmp_path / "initial.npz", **{f"w{i}": w for i, w in enumerate(initial)})
@@ -46,6 +48,11 @@ def test_two_processes_of_four_devices_match_one_process_of_eight(tmp_path):
     with distribution.ModelParallel(OPTBackbone.get_layout_map(mesh)).scope():
         model = opt_model(initial)
         history = model.fit(*opt_data(), batch_size=8, epochs=2, shuffle=False, verbose=0)
+    saved = OPTCausalLM.from_preset(str(out) + ".preset")
+    for a, b in zip(weights_of(saved), weights_of(model)):
+        np.testing.assert_allclose(a, b, atol=1e-5, rtol=0)
+    leftovers = [name for name in os.listdir(tmp_path) if ".tmp-" in name]
+    assert not leftovers  # the other process's staging directory is gone
     with np.load(out, allow_pickle=False) as result:
         np.testing.assert_allclose(result["loss"], history.history["loss"], atol=1e-5, rtol=0)
         for i, variable in enumerate(model.variables):

@@ -231,6 +231,17 @@ def save_to_preset(model, directory, tokenizer=None, preprocessor=None, source=N
         _fsync(os.path.join(tmp, fmt.METADATA))
         for parent, _, _ in os.walk(tmp):
             _fsync(parent)
-        _check_target(target)
-        _publish(tmp, target)
+        if _writes_files():
+            _check_target(target)
+            _publish(tmp, target)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
     return target
+
+
+def _writes_files():
+    """In a multi-process run (zoo.distribution) every process gathers the weights (a
+    collective) but only process 0 publishes the preset."""
+    from zoo import backend
+
+    return backend.distribution is None or backend.distribution.process_index() == 0
