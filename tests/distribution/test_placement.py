@@ -44,15 +44,26 @@ def test_each_device_holds_a_quarter_of_every_sharded_kernel(shape):
     assert sharded == OPT_CONFIG["num_layers"] * 10 + 1 and replicated > 0
 
 
-def test_variables_are_placed_when_first_given_a_value_never_whole_on_one_device():
-    import jax
+def test_variables_wait_for_their_path_then_go_straight_to_their_shards():
+    import zoo
 
     with model_parallel().scope():
+        layer = zoo.layers.Dense(8, name="dense")
+        layer.build((None, 4))
+        assert layer.kernel._value is None  # no path yet: no memory anywhere
+        model = opt_model()  # a model names its variables when it is built: placed then
+    kernel = next(v for v in model.variables
+                  if v.path.endswith("layer_0/self_attention/query/kernel"))
+    assert kernel._value is not None and shard_shapes(kernel) == {(16, 1, 4)}
+    assert spec(kernel) == (None, "model", None)
+
+
+def test_a_seed_gives_the_same_weights_with_or_without_a_distribution():
+    expected = weights_of(opt_model())
+    with model_parallel().scope():
         model = opt_model()
-    kernel = next(v for v in model.variables if v.path.endswith("layer_0/self_attention/query/kernel"))
-    assert kernel._value is None  # no memory anywhere until it gets a value...
-    assert shard_shapes(kernel) == {(16, 1, 4)}  # ...which goes straight to its shards
-    assert isinstance(kernel._value, jax.Array) and spec(kernel) == (None, "model", None)
+    for variable, value in zip(model.variables, expected):
+        np.testing.assert_array_equal(variable.numpy(), value, err_msg=variable.path)
 
 
 def test_a_layer_renamed_after_placement_moves_to_its_new_layout():

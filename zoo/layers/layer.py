@@ -18,6 +18,7 @@ from zoo.backend.common.autocast import AutocastScope
 from zoo.backend.common.stateless_scope import StatelessScope
 from zoo.backend.common.symbolic import SymbolicTensor
 from zoo.backend.common.variables import Variable as BaseVariable
+from zoo.backend.common.variables import materialize_distributed
 from zoo.layers import dtype_policy as policies
 from zoo.layers import initializers
 from zoo.ops.operation import has_symbolic
@@ -197,6 +198,7 @@ class Layer(backend.BackendLayer):
     def _assign_variable_paths(self):
         for path, variable in self._walk_variables():
             variable.path = path
+        materialize_distributed(self.variables)  # zoo.distribution: named, so placeable
 
     @property
     def variables(self):

@@ -11,6 +11,8 @@ None). Its first ``assign`` (e.g. from a weights file) gives it storage; a read 
 than a symbolic one while a model is being built), or the end of the scope, runs the
 initializer. So loading a model never builds a random copy of it first.
 """
+import itertools
+
 import numpy as np
 
 from zoo.backend.common import dtypes, global_state
@@ -45,6 +47,21 @@ def deferred_init_scope():
     return getattr(_STATE, "deferred_init_scope", None)
 
 
+_CREATION_COUNTER = itertools.count()
+
+
+def materialize_distributed(variables):
+    """Initialize the still-empty variables of a distribution once their model has named
+    them, in the order they were created: the initializers then draw from the random
+    generator in the same order as without a distribution, so a seed gives the same
+    weights. Not inside a DeferredInitScope, whose values come from a weights file."""
+    if deferred_init_scope() is not None:
+        return
+    pending = [v for v in variables if v._distribution is not None and v._value is None]
+    for variable in sorted(pending, key=lambda v: v._creation_index):
+        variable._materialize()
+
+
 class Variable:
     _initializer = None  # set only while a variable is deferred
     _distribution = None  # the zoo.distribution active at creation (JAX), else None
@@ -66,6 +83,7 @@ class Variable:
             # Placed with its layout when it gets a value: by then the model has given it
             # its path, which the layout map is keyed on.
             self._distribution = distribution
+            self._creation_index = next(_CREATION_COUNTER)
             if not callable(initializer):
                 value = initializer
                 shape = np.shape(value) if shape is None else shape
