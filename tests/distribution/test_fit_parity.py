@@ -76,3 +76,25 @@ def test_generate_under_model_parallel_matches_one_device():
     np.testing.assert_array_equal(tokens["token_ids"], expected["token_ids"])
     kernel = next(v for v in model.variables if v.path.endswith("query/kernel"))
     assert tuple(kernel.value.sharding.spec) == (None, "model", None)  # still sharded
+
+
+def test_lora_fit_under_model_parallel_matches_one_device():
+    make, data = MODELS["opt"]
+    x, y = data()
+
+    def lora_run(strategy=None):
+        import contextlib
+
+        with strategy.scope() if strategy else contextlib.nullcontext():
+            model = make()
+            model.backbone.enable_lora(2)
+            model.compile(optimizer="adam", loss=model.loss)
+            model.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
+        return model
+
+    expected = lora_run()
+    model = lora_run(distributions()["model_parallel_2x4"])
+    assert len(model.trainable_variables) == len(expected.trainable_variables) > 0
+    for variable, reference in zip(model.variables, expected.variables):
+        np.testing.assert_allclose(variable.numpy(), reference.numpy(), atol=1e-5, rtol=0,
+                                   err_msg=variable.path)
