@@ -4,8 +4,10 @@ import numpy as np
 import pytest
 
 # 8 virtual CPU devices for the zoo.distribution tests (read by JAX when it starts; the
-# other tests run on the first device as before)
-if "xla_force_host_platform_device_count" not in os.environ.get("XLA_FLAGS", ""):
+# other tests run on the first device as before). TensorFlow's XLA reads XLA_FLAGS too:
+# only the JAX run gets it.
+if os.environ.get("ZOO_BACKEND", "jax").strip().lower() == "jax" \
+        and "xla_force_host_platform_device_count" not in os.environ.get("XLA_FLAGS", ""):
     os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") +
                                " --xla_force_host_platform_device_count=8").strip()
 
