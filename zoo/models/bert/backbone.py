@@ -77,3 +77,13 @@ class BertBackbone(Backbone, Functional):
     def token_embedding(self):
         """The (vocabulary_size, hidden_dim) Embedding that masked-LM heads tie to."""
         return self._token_embedding
+
+    @classmethod
+    def layout_rules(cls, model_axis):
+        """The shared Megatron-style rules, but the token embedding split along the hidden
+        axis: BERT vocabularies (30522, 119547, 28996) do not divide over 4 or 8 devices
+        where hidden sizes (128 to 1024) do, and an encoder's lookups then need no
+        communication."""
+        rules = super().layout_rules(model_axis)
+        rules[r"(.*/)?token_embedding/embeddings"] = (None, model_axis)
+        return rules
