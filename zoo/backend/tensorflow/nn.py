@@ -1,12 +1,31 @@
 """nn ops for the tensorflow backend (inputs already converted and promoted by zoo.ops.nn)."""
 import tensorflow as tf
+from tensorflow.compiler.tf2xla.python import xla
+from tensorflow.python.ops import control_flow_util
 
 from zoo.backend.common import config
 from zoo.backend.tensorflow.numpy import matmul
 
 
+@tf.custom_gradient
+def _fence(x):
+    return xla.optimization_barrier(x)[0], lambda dy: dy
+
+
+def _unfused_kernel(kernel):
+    """Inside XLA, a kernel reshaped from a variable of another rank (EinsumDense's
+    (in, heads, head_dim) kernels) is fenced off from its matmul. Otherwise XLA:CPU fuses
+    the reshape into a loop-emitted matrix-vector product, 2.3x slower than its GEMV: the
+    whole cost of TensorFlow's batch-1 generation against JAX's."""
+    op = getattr(kernel, "op", None) if not tf.executing_eagerly() else None  # graph only
+    if op is None or op.type != "Reshape" \
+            or not control_flow_util.GraphOrParentsInXlaContext(kernel.graph):
+        return kernel
+    return _fence(kernel)
+
+
 def linear(x, kernel, bias):
-    y = matmul(x, kernel)  # broadcasts the kernel over the batch dims
+    y = matmul(x, _unfused_kernel(kernel))  # broadcasts the kernel over the batch dims
     return y if bias is None else tf.nn.bias_add(y, bias)
 
 
