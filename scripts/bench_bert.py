@@ -35,7 +35,13 @@ import tempfile
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_workers import ZOO_BACKENDS, cpu_flags, run_measures, serve  # noqa: E402
+from bench_workers import (  # noqa: E402
+    ZOO_BACKENDS,
+    TransformersSide,
+    cpu_flags,
+    run_measures,
+    serve,
+)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REFERENCE = "transformers"
@@ -79,16 +85,8 @@ def save_outputs(directory, name, outputs):
 
 # -- worker side --------------------------------------------------------------------------------
 
-class TransformersWorker:
+class TransformersWorker(TransformersSide):
     """transformers (torch eager): prepared measures stay alive for every zoo backend."""
-
-    def __init__(self, directory):
-        import torch
-
-        self.torch = torch
-        self.directory = directory
-        self.checkpoint = os.path.join(directory, "checkpoint")
-        self.fns = {}
 
     def make_checkpoint(self, small):
         from transformers import BertConfig, BertForSequenceClassification

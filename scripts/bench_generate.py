@@ -28,7 +28,13 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_workers import ZOO_BACKENDS, cpu_flags, run_measures, serve  # noqa: E402
+from bench_workers import (  # noqa: E402
+    ZOO_BACKENDS,
+    TransformersSide,
+    cpu_flags,
+    run_measures,
+    serve,
+)
 
 REFERENCE = "transformers"
 OPT_125M = {"vocab_size": 50272, "hidden_size": 768, "num_hidden_layers": 12,
@@ -51,15 +57,8 @@ def save_tokens(directory, name, measure, tokens):
     np.save(os.path.join(directory, f"tokens_{name}_{measure}.npy"), np.asarray(tokens))
 
 
-class TransformersWorker:
-    def __init__(self, directory):
-        import torch
-
-        self.torch = torch
-        self.directory = directory
-        self.checkpoint = os.path.join(directory, "checkpoint")
-        self.fns = {}
-        self.model = None
+class TransformersWorker(TransformersSide):
+    model = None
 
     def make_checkpoint(self, small):
         from transformers import OPTConfig, OPTForCausalLM

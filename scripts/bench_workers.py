@@ -60,6 +60,19 @@ def serve(make_worker, directory):
     return 0
 
 
+class TransformersSide:
+    """The transformers worker's common state: torch, the run's directory, the checkpoint
+    path every side loads, and the prepared measures (``fns``)."""
+
+    def __init__(self, directory):
+        import torch
+
+        self.torch = torch
+        self.directory = directory
+        self.checkpoint = os.path.join(directory, "checkpoint")
+        self.fns = {}
+
+
 class Worker:
     """A worker process (``script --worker name --dir directory``) driven over pipes; its
     stderr goes to a log file in ``directory``."""
