@@ -130,10 +130,9 @@ class BackendTrainer:
                            if v._distribution is not None), None)
         return active
 
-    def _place_state(self, state):
-        """Every state value on the mesh: variables keep their layout, the rest (metrics,
-        optimizer counters made outside the scope) replicated."""
-        active = self._active_distribution()
+    def _place_state(self, state, active):
+        """Every state value on ``active``'s mesh: variables keep their layout, the rest
+        (metrics, optimizer counters made outside the scope) replicated."""
         if active is None:
             return state
         from zoo.backend.jax import distribution
@@ -142,22 +141,22 @@ class BackendTrainer:
         return jax.tree_util.tree_map(
             lambda v: distribution.place(v, distribution.mesh_sharding_of(v, mesh)), state)
 
-    def _place_batch(self, data):
-        active = self._active_distribution()
+    @staticmethod
+    def _place_batch(data, active):
         if active is None:
             return data
         from zoo.backend.jax import distribution
 
         return distribution.place_batch(data, active)
 
-    def _jit_step(self, step, state_index=None, donate=False):
-        """``jax.jit(step)``; under a distribution, the state that ``step`` returns (at
-        ``state_index`` of its outputs) keeps the input state's shardings, so the next call
-        neither copies it nor compiles again."""
+    def _jit_step(self, step, active, state_index=None, donate=False):
+        """``jax.jit(step)``; under distribution ``active``, the state that ``step`` returns
+        (at ``state_index`` of its outputs) keeps the input state's shardings, so the next
+        call neither copies it nor compiles again."""
         if not getattr(self, "jit_compile", True):
             return step
         donate_argnums = 0 if donate else ()
-        if self._active_distribution() is None:
+        if active is None:
             return jax.jit(step, donate_argnums=donate_argnums)
         compiled = {}
 
@@ -166,7 +165,7 @@ class BackendTrainer:
                 from jax.sharding import NamedSharding, PartitionSpec
 
                 shardings = jax.tree_util.tree_map(lambda v: v.sharding, state)
-                mesh = self._active_distribution().device_mesh.backend_mesh
+                mesh = active.device_mesh.backend_mesh
                 out = [NamedSharding(mesh, PartitionSpec())] * 2
                 out[state_index] = shardings
                 compiled["fn"] = jax.jit(step, donate_argnums=donate_argnums,
@@ -177,7 +176,7 @@ class BackendTrainer:
         return run
 
     def _begin_epoch(self):
-        self._jax_state = self._place_state(self._collect_state())
+        self._jax_state = self._place_state(self._collect_state(), self._active_distribution())
 
     def _end_epoch(self):
         if self._jax_state is not None:
@@ -186,7 +185,8 @@ class BackendTrainer:
 
     def _begin_test(self):
         trainable, non_trainable, _, metrics_values = self._collect_state()
-        self._jax_test_state = self._place_state((trainable, non_trainable, metrics_values))
+        self._jax_test_state = self._place_state((trainable, non_trainable, metrics_values),
+                                                 self._active_distribution())
 
     def _end_test(self):
         trainable, non_trainable, metrics_values = self._jax_test_state
@@ -197,11 +197,12 @@ class BackendTrainer:
     # -- compiled functions ----------------------------------------------------------------
     def make_train_function(self):
         if self._train_fn is None:
-            step = self._jit_step(self.train_step, state_index=1, donate=True)
+            active = self._active_distribution()  # looked up once, not per step
+            step = self._jit_step(self.train_step, active, state_index=1, donate=True)
             self._jitted_train_step = step
 
             def train_function(data):
-                logs, self._jax_state = step(self._jax_state, self._place_batch(data))
+                logs, self._jax_state = step(self._jax_state, self._place_batch(data, active))
                 return self._logs_from_state(logs, self._jax_state[3])
 
             self._train_fn = train_function
@@ -213,10 +214,12 @@ class BackendTrainer:
 
     def make_test_function(self):
         if self._test_fn is None:
-            step = self._jit_step(self.test_step, state_index=1)
+            active = self._active_distribution()
+            step = self._jit_step(self.test_step, active, state_index=1)
 
             def test_function(data):
-                logs, self._jax_test_state = step(self._jax_test_state, self._place_batch(data))
+                logs, self._jax_test_state = step(self._jax_test_state,
+                                                  self._place_batch(data, active))
                 return self._logs_from_state(logs, self._jax_test_state[2])
 
             self._test_fn = test_function
@@ -248,11 +251,12 @@ class BackendTrainer:
         if getattr(self, "_predict_fn", None) is None:
             step = jax.jit(self.predict_step) if getattr(self, "jit_compile", True) \
                 else self.predict_step
+            active = self._active_distribution()
 
             def predict_function(data):
                 state = ([v.value for v in self.trainable_variables],
                          [v.value for v in self.non_trainable_variables])
-                return step(self._place_state(state), self._place_batch(data))
+                return step(self._place_state(state, active), self._place_batch(data, active))
 
             self._predict_fn = predict_function
         return self._predict_fn
