@@ -48,7 +48,6 @@ def place(value, target):
             return value
         if value.is_fully_addressable and jax.process_count() == 1:
             return jax.device_put(value, target)
-        value = np.asarray(value)
     array = np.asarray(value)
     # each slice copied: on CPU a device array may otherwise alias the caller's memory
     return jax.make_array_from_callback(array.shape, target,
@@ -68,10 +67,6 @@ def place_from_reader(shape, dtype, target, read):
         return cache[key]
 
     return jax.make_array_from_callback(tuple(shape), target, slice_for)
-
-
-def is_placed(value, target):
-    return isinstance(value, jax.Array) and value.sharding == target
 
 
 def mesh_sharding_of(value, device_mesh):
@@ -113,9 +108,8 @@ def process_index():
 
 
 def gather(value):
-    """A NumPy copy of a jax array whose shards may live in other processes."""
-    if isinstance(value, jax.Array) and not value.is_fully_addressable:
-        from jax.experimental import multihost_utils
+    """A NumPy copy of a jax array whose shards live in several processes (a collective:
+    every process calls it)."""
+    from jax.experimental import multihost_utils
 
-        return np.asarray(multihost_utils.process_allgather(value, tiled=True))
-    return np.asarray(value)
+    return np.asarray(multihost_utils.process_allgather(value, tiled=True))
