@@ -148,7 +148,7 @@ class MultiHeadAttention(Layer):
             k = ops.slice_update(k, start, new_k, in_place=True)
             v = ops.slice_update(v, start, new_v, in_place=True)
         q = ops.transpose(ops.multiply(self.query_dense(query), self._scale), (0, 2, 1, 3))
-        logits = ops.einsum("bnth,bnsh->bnts", q, k)                          # (B, N, T, S)
+        logits = ops.matmul(q, ops.swapaxes(k, -1, -2))                       # (B, N, T, S)
         t, s = q.shape[2], k.shape[2]
         mask = None
         if attention_mask is not None:
@@ -159,7 +159,7 @@ class MultiHeadAttention(Layer):
             mask = causal if mask is None else ops.logical_and(mask, causal)
         probs = ops.cast(ops.softmax(ops.cast(_masked(logits, mask), "float32"), axis=-1),
                          ops.dtype(v))
-        out = ops.transpose(ops.einsum("bnts,bnsh->bnth", probs, v), (0, 2, 1, 3))
+        out = ops.transpose(ops.matmul(probs, v), (0, 2, 1, 3))               # (B, T, N, H)
         return self.output_dense(out), (k, v)                                 # (B, T, Dout)
 
     def _mask(self, attention_mask, use_causal_mask, q, k):

@@ -35,9 +35,18 @@ class Embedding(lora.LoraMixin, Layer):
     def call(self, inputs, reverse=False):
         if reverse:
             # (..., output_dim) @ (output_dim, input_dim) -> logits (..., input_dim)
-            # as an einsum over the table's rows: no transposed copy (1.4x faster GEMV)
-            lead = "abcdefgh"[:len(inputs.shape) - 1]
-            x = ops.einsum(f"{lead}d,vd->{lead}v", inputs, self.embeddings.value)
+            # as an einsum over the table's rows: no transposed copy (1.4x faster GEMV),
+            # on rows flattened to 2-D where the shape allows (XLA:CPU's 3-D form of the
+            # same product is up to 1.4x slower)
+            table = self.embeddings.value
+            rest = tuple(inputs.shape[1:-1])
+            if rest and None not in rest:
+                flat = ops.reshape(inputs, (-1, self.output_dim))
+                x = ops.reshape(ops.einsum("nd,vd->nv", flat, table),
+                                (-1,) + rest + (self.input_dim,))
+            else:
+                lead = "abcdefgh"[:len(inputs.shape) - 1]
+                x = ops.einsum(f"{lead}d,vd->{lead}v", inputs, table)
             if self.lora_rank:  # + ((inputs @ b^T) @ a^T) * scale
                 a, b = self._lora_a.value, self._lora_b.value
                 low = ops.matmul(ops.matmul(inputs, ops.transpose(b)), ops.transpose(a))
