@@ -30,6 +30,17 @@ def _float_dtype(*xs):
 
 def _floats(*xs):
     """Convert to backend tensors of one float dtype (integers become floatx)."""
+    core = backend.core
+    dtype = None
+    for x in xs:  # the hot path: tensors already of one float dtype pass through
+        if x is None:
+            continue
+        if not core.is_tensor(x) or (dtype is not None and core.dtype_of(x) != dtype):
+            break
+        dtype = core.dtype_of(x)
+    else:
+        if dtype in dtypes.FLOAT_TYPES:
+            return list(xs)
     dtype = _float_dtype(*xs)
     return [None if x is None else backend.core.convert_to_tensor(x, dtype) for x in xs]
 

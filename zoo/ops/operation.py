@@ -21,17 +21,16 @@ OPS = {}  # name -> public op function
 def has_symbolic(args, kwargs=None):
     """True if a SymbolicTensor is among ``args`` / ``kwargs`` (searched through lists,
     tuples and dicts). On the eager hot path this is a few type checks per argument."""
-    for a in args:
+    for a in (*args, *kwargs.values()) if kwargs else args:
         t = type(a)
         if t is SymbolicTensor:
             return True
-        if (t is list or t is tuple) and has_symbolic(a):
+        if t in _CONTAINERS and has_symbolic(a.values() if t is dict else a):
             return True
-        if t is dict and has_symbolic(a.values()):
-            return True
-    if kwargs:
-        return has_symbolic(kwargs.values())
     return False
+
+
+_CONTAINERS = frozenset((list, tuple, dict))
 
 
 def in_layer_call():
