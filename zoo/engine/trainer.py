@@ -82,6 +82,7 @@ class Trainer(backend.trainer.BackendTrainer):
         self._compile_metrics = [_resolve_metric(m, self.loss, zoo_metrics)
                                  for m in flatten(metrics or [])]
         self.jit_compile = self._resolve_jit_compile(jit_compile) and not run_eagerly
+        self._jit_compile_asked = jit_compile
         self.run_eagerly = run_eagerly
         self.compiled = True
         self.stop_training = False
