@@ -35,14 +35,17 @@ def _floats(*xs):
     for x in xs:  # the hot path: tensors already of one float dtype pass through
         if x is None:
             continue
-        if not core.is_tensor(x) or (dtype is not None and core.dtype_of(x) != dtype):
+        if not core.is_tensor(x):
             break
-        dtype = core.dtype_of(x)
+        current = core.dtype_of(x)
+        if dtype is not None and current != dtype:
+            break
+        dtype = current
     else:
         if dtype in dtypes.FLOAT_TYPES:
             return list(xs)
     dtype = _float_dtype(*xs)
-    return [None if x is None else backend.core.convert_to_tensor(x, dtype) for x in xs]
+    return [None if x is None else core.convert_to_tensor(x, dtype) for x in xs]
 
 
 def _float(x):
