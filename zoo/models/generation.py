@@ -14,6 +14,7 @@ import numpy as np
 
 from zoo import ops
 from zoo.models.samplers import NEGATIVE_LOGIT, BeamSampler
+from zoo.ops.replay import replayable
 from zoo.random.seed_generator import draw_seed
 
 
@@ -94,21 +95,22 @@ def _next_logits(model, buffer, mask, cache, index):
     return ops.cast(ops.reshape(logits, (batch, -1)), "float32"), cache
 
 
-def _is_stop(tokens, stop_ids):
-    if not stop_ids:
-        return ops.zeros((int(tokens.shape[0]),), "bool")
-    stops = ops.convert_to_tensor(np.asarray(stop_ids, np.int32))
-    return ops.any(ops.equal(ops.expand_dims(tokens, -1), stops), axis=-1)
+def _stopped(done, tokens, stop_ids):
+    """``done`` or'ed with "the token is a stop id", one Python int at a time (no tensor
+    constant made per step, which would keep ``replayable`` from taping the step)."""
+    for stop in stop_ids:
+        done = ops.logical_or(done, ops.equal(tokens, stop))
+    return done
 
 
 def _choose(sampler, stop_ids, pad_id, logits, buffer, seed, index, done):
     """Pick the tokens at ``index`` from (B, V) logits and write them into the buffer."""
-    step_seed = ops.add(seed, ops.multiply(ops.convert_to_tensor(np.array([0, 1], np.int32)),
-                                           ops.cast(index, "int32")))
-    tokens = sampler.next_token(logits, step_seed)                          # (B,)
+    if sampler.needs_seed:  # (seed[0], seed[1] + index): a fresh draw per position
+        seed = ops.add(seed, ops.multiply([0, 1], ops.cast(index, "int32")))
+    tokens = sampler.next_token(logits, seed)                                # (B,)
     tokens = ops.where(done, pad_id, tokens)
     buffer = ops.slice_update(buffer, [0, index], ops.expand_dims(tokens, 1))
-    return buffer, ops.logical_or(done, _is_stop(tokens, stop_ids)), tokens
+    return buffer, _stopped(done, tokens, stop_ids), tokens
 
 
 def _step(model, sampler, stop_ids, pad_id, buffer, mask, seed, cache, index, done):
@@ -153,7 +155,7 @@ def loop_fn(model, sampler, stop_ids):
             return buffer, cache, done, ops.add(index, 1)
 
         start = (buffer, cache, done, ops.convert_to_tensor(np.int32(prompt_length + 1)))
-        return ops.while_loop(cond, body, start)[0]
+        return ops.while_loop(cond, replayable(body), start)[0]
 
     return generate
 
@@ -242,12 +244,12 @@ def _beam_loop_fn(model, sampler, stop_ids):
             cache = tuple(tuple(ops.take(t, parents, axis=0) for t in pair) for pair in cache)
             done = ops.take(done, parents, axis=0)
             buffer = ops.slice_update(buffer, [0, index], ops.expand_dims(tokens, 1))
-            done = ops.logical_or(done, _is_stop(tokens, stop_ids))
+            done = _stopped(done, tokens, stop_ids)
             return buffer, cache, ops.reshape(top_scores, (rows,)), done, ops.add(index, 1)
 
         start = (buffer, cache, scores, ops.zeros((rows,), "bool"),
                  ops.convert_to_tensor(np.int32(prompt_length)))
-        buffer = ops.while_loop(cond, body, start)[0]
+        buffer = ops.while_loop(cond, replayable(body), start)[0]
         best = ops.convert_to_tensor(np.arange(batch, dtype=np.int32) * beams)  # top beam
         return ops.take(buffer, best, axis=0)
 

@@ -58,7 +58,8 @@ class RandomSampler(Sampler):
     needs_seed = True
 
     def next_token(self, logits, seed):
-        return ops.cast(random.categorical(self.scaled(logits), 1, seed=seed)[:, 0], "int32")
+        return ops.cast(ops.squeeze(random.categorical(self.scaled(logits), 1, seed=seed), 1),
+                        "int32")
 
 
 class TopKSampler(Sampler):
@@ -73,7 +74,7 @@ class TopKSampler(Sampler):
     def next_token(self, logits, seed):
         values, indices = ops.top_k(self.scaled(logits), min(self.k, logits.shape[-1]))
         choice = random.categorical(values, 1, seed=seed)                   # (B, 1)
-        return ops.cast(ops.take_along_axis(indices, choice, axis=-1)[:, 0], "int32")
+        return ops.cast(ops.squeeze(ops.take_along_axis(indices, choice, axis=-1), 1), "int32")
 
     def get_config(self):
         return {"k": self.k, "temperature": self.temperature}
@@ -99,7 +100,7 @@ class TopPSampler(Sampler):
         before = ops.subtract(ops.cumsum(probs, axis=-1), probs)            # mass above each
         values = ops.where(ops.less(before, self.p), values, NEGATIVE_LOGIT)
         choice = random.categorical(values, 1, seed=seed)
-        return ops.cast(ops.take_along_axis(indices, choice, axis=-1)[:, 0], "int32")
+        return ops.cast(ops.squeeze(ops.take_along_axis(indices, choice, axis=-1), 1), "int32")
 
     def get_config(self):
         return {"p": self.p, "k": self.k, "temperature": self.temperature}

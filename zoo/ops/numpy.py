@@ -34,7 +34,12 @@ _INDEX_DTYPES = ("int32", "int64")
 # generic conversion whenever their dtype already is the result's.
 
 _is_tensor = backend.core.is_tensor
-_convert = backend.core.convert_to_tensor
+
+
+def _convert(x, dtype=None):  # looked up per call: ops.replay swaps backend.core to tape it
+    return backend.core.convert_to_tensor(x, dtype)
+
+
 _standardize = dtypes.standardize_dtype
 
 
@@ -287,10 +292,8 @@ def round(x, decimals=0):  # noqa: A001 - NumPy's name
 
 
 def _unary_float(name, doc=None):
-    backend_fn = getattr(backend.numpy, name)
-
-    def fn(x):
-        return backend_fn(_as_float(x))
+    def fn(x):  # (backend.numpy looked up per call, so that ops.replay can tape it)
+        return getattr(backend.numpy, name)(_as_float(x))
 
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = doc or f"Elementwise ``{name}``; integer and bool inputs give floatx."
@@ -325,10 +328,8 @@ ceil = _unary_float("ceil")
 # -- comparisons and logic -------------------------------------------------------------------
 
 def _comparison(name):
-    backend_fn = getattr(backend.numpy, name)
-
-    def fn(x1, x2):
-        return backend_fn(*_pair(x1, x2))
+    def fn(x1, x2):  # (backend.numpy looked up per call, so that ops.replay can tape it)
+        return getattr(backend.numpy, name)(*_pair(x1, x2))
 
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"Elementwise ``{name}`` after promoting both inputs; gives bool."

@@ -182,6 +182,37 @@ def test_streamer_sees_every_token(tiny):
         tiny.generate(prompts(tiny), max_new_tokens=3, sampler="beam", streamer=print)
 
 
+@pytest.mark.parametrize("sampler, stops, streaming", [
+    ("greedy", None, False), ("top_k", None, False), ("top_p", "auto", False),
+    (samplers.BeamSampler(num_beams=3), [45, 61], False), ("greedy", [45, 61], True)])
+def test_replayed_steps_make_the_same_tokens(tiny, monkeypatch, sampler, stops, streaming):
+    """torch and numpy replay each loop's step from a tape after two recorded steps
+    (zoo/ops/replay.py): the tokens are those of the step run as written."""
+    from zoo.models import generation
+    from zoo.ops import replay
+
+    made = []
+
+    class Counted(replay.replayable):
+        def __init__(self, body):
+            super().__init__(body)
+            made.append(self)
+
+    monkeypatch.setattr(generation, "replayable", Counted)
+    run = lambda: tiny.generate(prompts(tiny), max_new_tokens=10, sampler=sampler,  # noqa
+                                stop_token_ids=stops, seed=5,
+                                streamer=(lambda tokens: None) if streaming else None)
+    taped = run()
+    monkeypatch.setattr(replay, "_runs_python_loops", lambda: False)
+    plain = run()
+    np.testing.assert_array_equal(taped["token_ids"], plain["token_ids"])
+    np.testing.assert_array_equal(taped["padding_mask"], plain["padding_mask"])
+    if BACKEND in ("torch", "numpy") and not streaming:  # (a streamed step runs as written)
+        assert made[0].replays >= 5, "the step was not replayed"
+    else:
+        assert all(wrapped.replays == 0 for wrapped in made)
+
+
 @pytest.mark.skipif(BACKEND not in ("jax", "tensorflow"), reason="compiled backends")
 def test_compiled_once_per_shape(tiny):
     tiny.__dict__.pop("_generate_functions", None)
