@@ -111,8 +111,9 @@ class _TapedModule:
     """Stands in for a ``zoo.backend`` module while a call records: its functions go
     through the recorder."""
 
-    def __init__(self, module, recorder):
-        self._module, self._recorder, self._wrapped = module, recorder, {}
+    def __init__(self, module, recorder, foldable):
+        self._module, self._recorder, self._foldable, self._wrapped = \
+            module, recorder, foldable, {}
 
     def __getattr__(self, name):
         wrapped = self._wrapped.get(name)
@@ -121,7 +122,7 @@ class _TapedModule:
             if name in _METADATA or isinstance(value, type) or not callable(value):
                 return value
             recorder = self._recorder
-            fold_name = name if self._module is not backend.random else None
+            fold_name = name if self._foldable else None  # (random draws never fold)
 
             def wrapped(*args, **kwargs):
                 return recorder.call(value, fold_name, args, kwargs)
@@ -139,7 +140,7 @@ class _Recording:
     def __enter__(self):
         self.saved = {name: getattr(backend, name) for name in _MODULES}
         for name, module in self.saved.items():
-            setattr(backend, name, _TapedModule(module, self.recorder))
+            setattr(backend, name, _TapedModule(module, self.recorder, name != "random"))
 
     def __exit__(self, *exc):
         for name, module in self.saved.items():
