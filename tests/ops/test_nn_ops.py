@@ -458,3 +458,25 @@ def test_linear():
     check_op("linear", ref, _randn(3, 4), kernel, bias)
     check_op("linear", ref, _randn(2, 3, 4), kernel, bias)
     check_op("linear", ref, _randn(2, 3, 4), kernel)
+
+
+@pytest.mark.parametrize("activation", ["relu", "gelu", "silu"])
+def test_linear_applies_its_activation(activation):
+    """linear(..., activation=name) is the activation op on the product, values and
+    gradients (torch applies it in place when autograd is off)."""
+    from tests.autodiff import grad
+
+    x, kernel, bias = _randn(2, 3, 4), _randn(4, 5), _randn(5)
+    composed = lambda x, k, b: getattr(ops, activation)(ops.linear(x, k, b))  # noqa: E731
+    fused = lambda x, k, b: ops.linear(x, k, b, activation=activation)  # noqa: E731
+    np.testing.assert_allclose(ops.convert_to_numpy(fused(x, kernel, bias)),
+                               ops.convert_to_numpy(composed(x, kernel, bias)), rtol=1e-6,
+                               atol=1e-6)
+    if BACKEND != "numpy":
+        for a, b in zip(grad(fused, [x, kernel, bias]), grad(composed, [x, kernel, bias])):
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    out = ops.linear.shape_rule(SymbolicTensor((None, 3, 4)), SymbolicTensor((4, 5)),
+                                SymbolicTensor((5,)), activation=activation)
+    assert out.shape == (None, 3, 5)
+    with pytest.raises(ValueError, match="activation must be None or one of"):
+        ops.linear(x, kernel, bias, activation="tanh")

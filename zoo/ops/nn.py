@@ -64,7 +64,17 @@ def _in_float32(fn, x, *args):
 
 # -- activations --------------------------------------------------------------------------
 
-def _linear_rule(x, kernel, bias=None):
+LINEAR_ACTIVATIONS = ("relu", "gelu", "silu")  # those linear() can apply itself
+
+
+def _check_linear_activation(activation):
+    if activation is not None and activation not in LINEAR_ACTIVATIONS:
+        raise ValueError(f"linear: activation must be None or one of {LINEAR_ACTIVATIONS}, "
+                         f"got {activation!r}.")
+
+
+def _linear_rule(x, kernel, bias=None, activation=None):
+    _check_linear_activation(activation)
     shape = rules.shape_of(x)
     k = rules.shape_of(kernel)
     if len(k) != 2 or not shape or (shape[-1] is not None and k[0] is not None
@@ -75,11 +85,14 @@ def _linear_rule(x, kernel, bias=None):
 
 
 @op(_linear_rule)
-def linear(x, kernel, bias=None):
-    """``x @ kernel + bias`` over the last axis of ``x``: kernel (in, out), bias (out,).
-    One fused kernel where the framework has one (torch addmm)."""
+def linear(x, kernel, bias=None, activation=None):
+    """``activation(x @ kernel + bias)`` over the last axis of ``x``: kernel (in, out), bias
+    (out,), activation None or one of ``LINEAR_ACTIVATIONS`` (gelu: the exact form). One
+    fused kernel where the framework has one (torch addmm), and on torch without autograd
+    the activation overwrites the fresh product instead of allocating another."""
+    _check_linear_activation(activation)
     x, kernel, bias = _floats(x, kernel, bias)
-    return backend.nn.linear(x, kernel, bias)
+    return backend.nn.linear(x, kernel, bias, activation)
 
 
 @op(rules.elementwise_unary_float)

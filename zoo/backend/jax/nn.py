@@ -7,9 +7,10 @@ from jax import lax
 from zoo.backend.common import config
 
 
-def linear(x, kernel, bias):
+def linear(x, kernel, bias, activation=None):
     y = jnp.matmul(x, kernel)
-    return y if bias is None else y + bias
+    y = y if bias is None else y + bias
+    return y if activation is None else _ACTIVATIONS[activation](y)
 
 
 def relu(x):
@@ -212,3 +213,5 @@ def sparse_categorical_crossentropy(target, output, from_logits, axis):
     target = one_hot(target, output.shape[axis], axis, output.dtype)
     return categorical_crossentropy(target, output, from_logits, axis)
 
+
+_ACTIVATIONS = {"relu": relu, "gelu": lambda x: gelu(x, False), "silu": silu}  # for linear

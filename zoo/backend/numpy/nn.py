@@ -13,9 +13,10 @@ def _cast_like(y, x):
     return np.asarray(y).astype(x.dtype, copy=False)
 
 
-def linear(x, kernel, bias):
+def linear(x, kernel, bias, activation=None):
     y = matmul(x, kernel)  # half precision computed in float32
-    return y if bias is None else add(y, bias)
+    y = y if bias is None else add(y, bias)
+    return y if activation is None else _ACTIVATIONS[activation](y)
 
 
 def relu(x):
@@ -249,3 +250,6 @@ def sparse_categorical_crossentropy(target, output, from_logits, axis):
         target = np.squeeze(target, axis)
     target = one_hot(target, output.shape[axis], axis, output.dtype.name)
     return categorical_crossentropy(target, output, from_logits, axis)
+
+
+_ACTIVATIONS = {"relu": relu, "gelu": lambda x: gelu(x, False), "silu": silu}  # for linear

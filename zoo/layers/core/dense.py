@@ -42,10 +42,15 @@ class Dense(lora.LoraMixin, Layer):
         if inputs.shape[-1] != kernel.shape[0]:
             raise ValueError(f"Dense layer '{self.name}' expects inputs whose last dimension is "
                              f"{kernel.shape[0]}, got shape {tuple(inputs.shape)}.")
-        x = ops.linear(inputs, kernel.value, self.bias.value if self.use_bias else None)
+        bias = self.bias.value if self.use_bias else None
         if self.lora_rank:
+            x = ops.linear(inputs, kernel.value, bias)
             low = ops.matmul(ops.matmul(inputs, self._lora_a.value), self._lora_b.value)
             x = ops.add(x, ops.multiply(low, self._lora_scale))
+        elif self._activation_id in ops.nn.LINEAR_ACTIVATIONS:  # applied by the op itself
+            return ops.linear(inputs, kernel.value, bias, activation=self._activation_id)
+        else:
+            x = ops.linear(inputs, kernel.value, bias)
         if self.activation is not None:
             x = self.activation(x)
         return x
