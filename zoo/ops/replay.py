@@ -217,22 +217,23 @@ class _Tape:
         for fn, args, args_slots, args_nested, kwargs, kwargs_slots, kwargs_nested, spec \
                 in self.steps:
             if args_slots or args_nested:
-                args = list(args)
-                for position, index in args_slots:
-                    args[position] = values[index]
-                for position, template in args_nested:
-                    args[position] = _fill(template, values)
+                args = _filled(list(args), args_slots, args_nested, values)
             if kwargs_slots or kwargs_nested:
-                kwargs = dict(kwargs)
-                for key, index in kwargs_slots:
-                    kwargs[key] = values[index]
-                for key, template in kwargs_nested:
-                    kwargs[key] = _fill(template, values)
+                kwargs = _filled(dict(kwargs), kwargs_slots, kwargs_nested, values)
             if type(spec) is int:
                 values[spec] = fn(*args, **kwargs)
             else:
                 _store(spec, fn(*args, **kwargs), values)
         return tree.unflatten(self.treedef, [_fill(t, values) for t in self.outputs])
+
+
+def _filled(copy, slots, nested, values):
+    """A copy of an entry's args (list) or kwargs (dict) given this call's tensors."""
+    for key, index in slots:
+        copy[key] = values[index]
+    for key, template in nested:
+        copy[key] = _fill(template, values)
+    return copy
 
 
 def _split(template):
