@@ -213,6 +213,35 @@ def test_replayed_steps_make_the_same_tokens(tiny, monkeypatch, sampler, stops, 
         assert all(wrapped.replays == 0 for wrapped in made)
 
 
+@pytest.mark.skipif(BACKEND not in ("torch", "numpy"), reason="the backends that replay")
+def test_mixed_precision_steps_replay_too(monkeypatch):
+    """Under mixed_bfloat16 each step casts the weights (autocast): the tape folds those
+    casts, and the tokens stay those of the step run as written."""
+    from zoo.models import generation
+    from zoo.ops import replay
+
+    made = []
+
+    class Counted(replay.replayable):
+        def __init__(self, body):
+            super().__init__(body)
+            made.append(self)
+
+    zoo.config.set_random_seed(3)
+    backbone = OPTBackbone(vocabulary_size=64, num_layers=2, num_heads=2, hidden_dim=16,
+                           intermediate_dim=32, max_sequence_length=32, dropout=0.0,
+                           dtype="mixed_bfloat16")
+    lm = OPTCausalLM(backbone, dtype="mixed_bfloat16")
+    prompt = {"token_ids": np.array([[2, 40, 41], [2, 50, 1]], np.int32),
+              "padding_mask": np.array([[1, 1, 1], [1, 1, 0]], np.int32)}
+    monkeypatch.setattr(generation, "replayable", Counted)
+    taped = lm.generate(prompt, max_new_tokens=10, stop_token_ids=None)["token_ids"]
+    monkeypatch.setattr(replay, "_runs_python_loops", lambda: False)
+    plain = lm.generate(prompt, max_new_tokens=10, stop_token_ids=None)["token_ids"]
+    np.testing.assert_array_equal(taped, plain)
+    assert made[0].replays >= 5
+
+
 @pytest.mark.skipif(BACKEND not in ("jax", "tensorflow"), reason="compiled backends")
 def test_compiled_once_per_shape(tiny):
     tiny.__dict__.pop("_generate_functions", None)

@@ -122,7 +122,11 @@ class Variable:
         self._value = tensor
 
     def _cast(self, tensor, dtype):
-        raise NotImplementedError
+        """The autocast copy of the value: through ``zoo.backend.core`` (looked up per call,
+        so that ``ops.replay`` tapes it, and folds it: a weight's cast is made once)."""
+        from zoo import backend
+
+        return backend.core.cast(tensor, dtype)
 
     def _own(self, tensor):
         """A tensor this variable may keep (torch: a copy, not a view of the caller's array)."""

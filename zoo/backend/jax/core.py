@@ -25,9 +25,6 @@ class Variable(BaseVariable):
                              copy=True)
         return convert_to_tensor(value, dtype)
 
-    def _cast(self, tensor, dtype):
-        return cast(tensor, dtype)
-
     # Deferred init. jnp.asarray(x, dtype) may alias an aligned NumPy array on CPU: a value
     # given to assign() is copied; an array handed over by the weights loader is adopted.
     def _own(self, tensor):

@@ -19,9 +19,6 @@ class Variable(BaseVariable):
             tensor = tensor.copy()  # never alias the caller's array
         return tensor
 
-    def _cast(self, tensor, dtype):
-        return cast(tensor, dtype)
-
     def _own(self, tensor):  # deferred init: never keep a view of the caller's array
         return np.array(tensor, copy=True)
 

@@ -33,9 +33,6 @@ class Variable(BaseVariable):
         except (AttributeError, TypeError, ValueError, tf.errors.OpError):
             return None
 
-    def _cast(self, tensor, dtype):
-        return cast(tensor, dtype)
-
     # tf.GradientTape and tf.function see the underlying tf.Variable: a zoo Variable acts as
     # a resource variable (TF checks this marker, then differentiates through `handle`).
     _should_act_as_resource_variable = True

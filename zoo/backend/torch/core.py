@@ -72,9 +72,6 @@ class Variable(BaseVariable):
         if value is not None and value.is_floating_point():
             value.requires_grad_(self._trainable)  # frozen weights get no .grad in backward
 
-    def _cast(self, tensor, dtype):
-        return cast(tensor, dtype)
-
     def assign_add(self, delta):
         """In place (one kernel) when nothing needs the general path: a metric's running
         total or an optimizer's step count, updated every step."""
