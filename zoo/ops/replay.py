@@ -33,7 +33,7 @@ from zoo.backend.common import python_loops, tree
 
 
 class _Slot:
-    """A tensor of the current call: an input of the body or the output of a taped op."""
+    """A tensor of the current call: an input of the body or the output of a taped call."""
     __slots__ = ("index",)
 
     def __init__(self, index):
@@ -196,8 +196,9 @@ def _same(a, b):
 
 
 class _Tape:
-    """A recorded call, ready to run: per op (fn, args, kwargs, output spec), with the
-    arguments pre-split into constants and the positions that take this call's tensors."""
+    """A recorded body, ready to run: per backend call (fn, args, kwargs, output spec), with
+    the arguments pre-split into constants and the positions that take this call's tensors;
+    folded calls' results are in ``initial``."""
 
     def __init__(self, recorder, outputs):
         self.initial = [None] * len(recorder.held)
@@ -246,8 +247,10 @@ def _split(template):
 
 
 def _signature(leaves):
-    return tuple((type(x), tuple(x.shape), str(x.dtype)) if backend.core.is_tensor(x) else x
-                 for x in leaves)
+    """Tensors by type, shape and dtype; Python scalars by value; anything else by identity."""
+    return tuple((type(x), tuple(x.shape), str(x.dtype)) if backend.core.is_tensor(x)
+                 else x if isinstance(x, (bool, int, float, str, type(None)))
+                 else (type(x), id(x)) for x in leaves)
 
 
 _RESTARTS = 2  # input signatures a loop may change to before replay gives up
