@@ -106,3 +106,19 @@ def test_in_place_updates_replay_in_place():
     out = run_loop(wrapped, 5, np.zeros(5, np.float32), np.int32(0))
     np.testing.assert_array_equal(out[-1][0], [1, 2, 3, 4, 5])
     assert wrapped.replays >= 2
+
+
+def test_python_leaves_of_the_inputs():
+    """Loop inputs may hold Python numbers (compared by value) and other objects (compared by
+    identity), beside the tensors."""
+    offsets = np.array([1.0, 2.0], np.float32)
+
+    def body(x, step, extra):
+        return ops.add(x, ops.multiply(extra, float(step))), step, extra
+
+    wrapped = replayable(body)
+    x = ops.convert_to_tensor(np.zeros(2, np.float32))
+    for _ in range(4):
+        x, step, extra = wrapped(x, 2, offsets)
+    np.testing.assert_array_equal(ops.convert_to_numpy(x), [8, 16])
+    assert wrapped.replays == (2 if EAGER else 0)
