@@ -22,6 +22,8 @@ class Dense(lora.LoraMixin, Layer):
         self.units = int(units)
         self._activation_id = activation
         self.activation = activations.get(activation)
+        self._linear_activation = activation if isinstance(activation, str) \
+            and activation in ops.nn.LINEAR_ACTIVATIONS else None
         self.use_bias = use_bias
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
@@ -42,16 +44,14 @@ class Dense(lora.LoraMixin, Layer):
         if inputs.shape[-1] != kernel.shape[0]:
             raise ValueError(f"Dense layer '{self.name}' expects inputs whose last dimension is "
                              f"{kernel.shape[0]}, got shape {tuple(inputs.shape)}.")
-        bias = self.bias.value if self.use_bias else None
+        # the op applies a named activation itself, unless LoRA's term comes before it
+        fused = None if self.lora_rank else self._linear_activation
+        x = ops.linear(inputs, kernel.value, self.bias.value if self.use_bias else None,
+                       activation=fused)
         if self.lora_rank:
-            x = ops.linear(inputs, kernel.value, bias)
             low = ops.matmul(ops.matmul(inputs, self._lora_a.value), self._lora_b.value)
             x = ops.add(x, ops.multiply(low, self._lora_scale))
-        elif self._activation_id in ops.nn.LINEAR_ACTIVATIONS:  # applied by the op itself
-            return ops.linear(inputs, kernel.value, bias, activation=self._activation_id)
-        else:
-            x = ops.linear(inputs, kernel.value, bias)
-        if self.activation is not None:
+        if self.activation is not None and fused is None:
             x = self.activation(x)
         return x
 
