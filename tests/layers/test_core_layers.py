@@ -126,6 +126,31 @@ def test_embedding_reverse_projects_with_transposed_table():
     assert_close(model(IDS), table[IDS] @ table.T, atol=1e-5)
 
 
+@pytest.mark.parametrize("shape", [(1, 1, 3), (8, 1, 3), (2, 3, 3), (4, 5, 3), (40, 3)])
+def test_embedding_reverse_few_and_many_rows(shape):
+    """A decode step's few rows (<= 16) take the table-times-rows product, more rows the
+    rows-times-table one: both are hidden @ table.T, in value and in gradient."""
+    layer = layers.Embedding(10, 3)
+    layer.build()
+    table = layer.get_weights()[0]
+    hidden = np.random.RandomState(2).randn(*shape).astype("float32")
+    logits = layer(hidden, reverse=True)
+    assert tuple(logits.shape) == shape[:-1] + (10,)
+    assert_close(logits, hidden @ table.T, atol=1e-5)
+    if zoo.config.backend() == "numpy":
+        return
+    from tests.autodiff import grad
+
+    def head(h, t):
+        return layer.stateless_call([t], [], h, reverse=True)[0]
+
+    weights = np.random.RandomState(3).randn(*shape[:-1], 10).astype("float32")
+    d_hidden, d_table = grad(lambda h, t: ops.multiply(head(h, t), weights), [hidden, table])
+    flat_w, flat_h = weights.reshape(-1, 10), hidden.reshape(-1, 3)
+    assert_close(d_hidden, (flat_w @ table).reshape(shape), atol=1e-4)
+    assert_close(d_table, flat_w.T @ flat_h, atol=1e-4)
+
+
 def test_embedding_int64_and_float_ids():
     layer = layers.Embedding(10, 2)
     a = layer(IDS.astype("int64"))
