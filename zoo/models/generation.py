@@ -134,6 +134,18 @@ def _prefill_first(model, sampler, stop_ids, pad_id, buffer, mask, seed, prompt_
     return buffer, cache, done, tokens
 
 
+def _take_rows(tensor, rows_taken, rows):
+    """The cache ``tensor``'s rows in the order ``rows_taken`` (B,) gives. Its first axis
+    holds the B batch rows, each as ``len / B`` consecutive entries (a (B * N, S, H) pair
+    holds a row's N heads together)."""
+    per_row = tensor.shape[0] // rows
+    if per_row == 1:
+        return ops.take(tensor, rows_taken, axis=0)
+    entries = ops.add(ops.expand_dims(ops.multiply(rows_taken, per_row), 1),
+                      ops.expand_dims(ops.arange(per_row, dtype="int32"), 0))  # (B, per_row)
+    return ops.take(tensor, ops.reshape(entries, (-1,)), axis=0)
+
+
 def loop_fn(model, sampler, stop_ids):
     """-> fn(buffer, mask, seed, prompt_length) -> the finished buffer (B, L)."""
     if isinstance(sampler, BeamSampler):
@@ -241,7 +253,7 @@ def _beam_loop_fn(model, sampler, stop_ids):
             parents = ops.reshape(ops.add(row_base, ops.floor_divide(top, vocabulary)), (rows,))
             tokens = ops.reshape(ops.mod(top, vocabulary), (rows,))
             buffer = ops.take(buffer, parents, axis=0)
-            cache = tuple(tuple(ops.take(t, parents, axis=0) for t in pair) for pair in cache)
+            cache = tuple(tuple(_take_rows(t, parents, rows) for t in pair) for pair in cache)
             done = ops.take(done, parents, axis=0)
             buffer = ops.slice_update(buffer, [0, index], ops.expand_dims(tokens, 1))
             done = _stopped(done, tokens, stop_ids)

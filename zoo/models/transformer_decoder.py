@@ -19,8 +19,9 @@ combined with both. Query t sits at position ``cache_update_index + t`` and sees
 at positions up to its own.
 
 Decoding with a cache (B, 2, S, N, H) (keys, values), or a pair (keys, values) of
-(B, N, S, H) (MultiHeadAttention's heads-first layout): ``call(x, cache=cache, cache_update_index=i)`` writes the new keys/values at
-i and returns ``(x, new_cache)`` in the same form.
+(B * N, S, H) (MultiHeadAttention's loop layout): ``call(x, cache=cache,
+cache_update_index=i)`` writes the new keys/values at i and returns ``(x, new_cache)`` in
+the same form.
 Variable paths match TransformerEncoder's: ``self_attention/query/kernel``,
 ``feedforward_intermediate_dense/kernel``, ``self_attention_layer_norm/gamma``, ...
 """
@@ -107,7 +108,7 @@ class TransformerDecoder(Layer):
         if cache is None:
             key_length, start = query_length, 0
         else:
-            keys, axis = (cache[0], 2) if isinstance(cache, (tuple, list)) else (cache, 2)
+            keys, axis = (cache[0], 1) if isinstance(cache, (tuple, list)) else (cache, 2)
             key_length = keys.shape[axis] if keys.shape[axis] is not None \
                 else ops.shape(keys)[axis]
             start = cache_update_index

@@ -110,7 +110,7 @@ def test_cache_matches_full_forward(references):
         steps.append(to_numpy(logits))
     backbone = causal_lm.backbone
     assert len(cache) == backbone.num_layers and all(
-        tuple(t.shape) == (batch, backbone.num_heads, length, backbone.head_dim)
+        tuple(t.shape) == (batch * backbone.num_heads, length, backbone.head_dim)
         for pair in cache for t in pair)
     assert_close_on_tokens(np.concatenate(steps, 1), ref["logits"], mask, msg="cached")
     # without a padding mask: positions are cache_update_index + t

@@ -155,6 +155,25 @@ def test_beam_search_beats_greedy(tiny):
     assert sequence_log_prob(tiny, beam) >= sequence_log_prob(tiny, greedy) - 1e-4
 
 
+def test_beam_reorder_moves_every_head_of_a_row():
+    """Beam search reorders cache rows; a (B * N, S, H) pair keeps a row's N heads
+    together, so the whole group moves."""
+    from zoo import ops
+    from zoo.models.generation import _take_rows
+
+    batch, heads = 3, 4
+    cache = np.arange(batch * heads * 2 * 5, dtype="float32").reshape(batch * heads, 2, 5)
+    parents = np.array([2, 0, 0], np.int32)
+    got = to_numpy(_take_rows(ops.convert_to_tensor(cache), ops.convert_to_tensor(parents),
+                              batch))
+    want = cache.reshape(batch, heads, 2, 5)[parents].reshape(batch * heads, 2, 5)
+    np.testing.assert_array_equal(got, want)
+    flat = np.arange(batch * 2, dtype="float32").reshape(batch, 2)  # one entry per row
+    np.testing.assert_array_equal(
+        to_numpy(_take_rows(ops.convert_to_tensor(flat), ops.convert_to_tensor(parents),
+                            batch)), flat[parents])
+
+
 def test_streamer_sees_every_token(tiny):
     expected = tiny.generate(prompts(tiny), max_new_tokens=5, stop_token_ids=None)
     seen = []

@@ -11,9 +11,13 @@ Shapes (B batch, T query steps, S key/value steps, N heads, H key_dim, Hv value_
 ``use_causal_mask`` also keeps only s <= t.
 
 Decoding with a cache (B, 2, max_len, N, H): key at ``cache[:, 0]``, value at
-``cache[:, 1]``; or a pair ``(key_cache, value_cache)`` of (B, N, max_len, H) tensors
-(heads first), which is cheaper in a loop: no restacking, no transposes, and it is donated
-(torch and NumPy write the new steps into it; use the returned pair afterwards). With
+``cache[:, 1]``; or a pair ``(key_cache, value_cache)`` of (B * N, max_len, H) tensors
+(row b * N + n holds head n of batch row b), which is cheaper in a loop: no restacking,
+no transposes, and it is donated (torch and NumPy write the new steps into it; use the
+returned pair afterwards). The pair has no axis of size 1 even at batch 1: XLA:CPU dropped
+a unit batch axis of a (B, N, max_len, H) cache between its update and the attention
+product, fused the update twice and copied every layer's cache on every step (OPT-125m at
+batch 1, 512 new tokens: 36 against 28 ms per token on jax). With
 ``cache_update_index=i`` the projections of the current key/value steps are written at
 position i and attention runs over the whole cache; the caller masks the positions not
 filled yet through ``attention_mask``. The call then returns
@@ -137,19 +141,27 @@ class MultiHeadAttention(Layer):
 
     def _call_with_cache_pair(self, query, key, value, attention_mask, use_causal_mask,
                               cache, cache_update_index):
-        """Decoding against a (keys, values) pair stored heads first, (B, N, S, H): the
-        layout the two attention products read directly, so a compiled loop neither
-        transposes nor copies the cache per step. The pair is donated (see module doc)."""
+        """Decoding against a (keys, values) pair of (B * N, S, H) tensors: the layout the
+        two attention products read directly, so a compiled loop neither transposes nor
+        copies the cache per step. The pair is donated (see module doc)."""
         k, v = cache
+        q = ops.transpose(ops.multiply(self.query_dense(query), self._scale), (0, 2, 1, 3))
+        batch, heads, t, _ = q.shape                                          # (B, N, T, H)
+        s = k.shape[1]
+        rows = batch * heads
+        if k.shape[0] != rows:
+            raise ValueError(f"MultiHeadAttention '{self.name}': a (keys, values) cache "
+                             f"pair holds (batch * num_heads, length, head_dim) = "
+                             f"({rows}, length, {self.key_dim}) tensors, got "
+                             f"{tuple(k.shape)}.")
         if cache_update_index is not None:
-            start = [0, 0, cache_update_index, 0]
+            start = [0, cache_update_index, 0]
             new_k = ops.transpose(self.key_dense(key), (0, 2, 1, 3))          # (B, N, T, H)
             new_v = ops.transpose(self.value_dense(value), (0, 2, 1, 3))
-            k = ops.slice_update(k, start, new_k, in_place=True)
-            v = ops.slice_update(v, start, new_v, in_place=True)
-        q = ops.transpose(ops.multiply(self.query_dense(query), self._scale), (0, 2, 1, 3))
-        logits = ops.matmul(q, ops.swapaxes(k, -1, -2))                       # (B, N, T, S)
-        t, s = q.shape[2], k.shape[2]
+            k = ops.slice_update(k, start, ops.reshape(new_k, (rows, t, -1)), in_place=True)
+            v = ops.slice_update(v, start, ops.reshape(new_v, (rows, t, -1)), in_place=True)
+        logits = ops.matmul(ops.reshape(q, (rows, t, -1)), ops.swapaxes(k, -1, -2))
+        logits = ops.reshape(logits, (batch, heads, t, s))                    # (B, N, T, S)
         mask = None
         if attention_mask is not None:
             mask = ops.expand_dims(ops.cast(attention_mask, "bool"), 1)       # (B, 1, T, S)
@@ -159,7 +171,8 @@ class MultiHeadAttention(Layer):
             mask = causal if mask is None else ops.logical_and(mask, causal)
         probs = ops.cast(ops.softmax(ops.cast(_masked(logits, mask), "float32"), axis=-1),
                          ops.dtype(v))
-        out = ops.transpose(ops.matmul(probs, v), (0, 2, 1, 3))               # (B, T, N, H)
+        out = ops.reshape(ops.matmul(ops.reshape(probs, (rows, t, s)), v), (batch, heads, t, -1))
+        out = ops.transpose(out, (0, 2, 1, 3))                                # (B, T, N, Hv)
         return self.output_dense(out), (k, v)                                 # (B, T, Dout)
 
     def _mask(self, attention_mask, use_causal_mask, q, k):

@@ -150,9 +150,9 @@ class OPTBackbone(Backbone, Functional):
         return self.hidden_dim // self.num_heads
 
     def build_cache(self, batch_size, max_length, dtype=None):
-        """An empty key/value cache: one (keys, values) pair of zero (B, num_heads,
-        max_length, head_dim) tensors per layer (heads first, see MultiHeadAttention)."""
-        shape = (int(batch_size), self.num_heads, int(max_length), self.head_dim)
+        """An empty key/value cache: one (keys, values) pair of zero (B * num_heads,
+        max_length, head_dim) tensors per layer (see MultiHeadAttention)."""
+        shape = (int(batch_size) * self.num_heads, int(max_length), self.head_dim)
         dtype = dtype or self.dtype_policy.compute_dtype
         return tuple((ops.zeros(shape, dtype=dtype), ops.zeros(shape, dtype=dtype))
                      for _ in range(self.num_layers))
