@@ -18,6 +18,7 @@ Each side runs in its own worker process (scripts/bench_workers.py), one zoo bac
 time; timed calls alternate between transformers and zoo and each side's best counts.
 
     python scripts/bench_generate.py [--rounds 3] [--backends jax,torch,tensorflow] [--small]
+                                     [--new-tokens 64]
 """
 import argparse
 import os
@@ -43,7 +44,9 @@ OPT_125M = {"vocab_size": 50272, "hidden_size": 768, "num_hidden_layers": 12,
 SMALL = {"vocab_size": 1000, "hidden_size": 64, "num_hidden_layers": 2, "ffn_dim": 128,
          "num_attention_heads": 4, "max_position_embeddings": 256,
          "word_embed_proj_dim": 64, "do_layer_norm_before": True}
-PROMPT, NEW_TOKENS, BATCHES = 32, 64, (1, 8)
+PROMPT, BATCHES = 32, (1, 8)
+# --new-tokens reaches the worker processes through the environment
+NEW_TOKENS = int(os.environ.get("ZOO_BENCH_NEW_TOKENS", "64"))
 MEASURES = ("generate_b1", "generate_b8", "first_token_b1", "first_token_b8")
 
 
@@ -163,6 +166,7 @@ def print_table(rows):
 
 
 def main(argv=None):
+    global NEW_TOKENS
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=3,
                         help="alternations between transformers and zoo per measure")
@@ -170,6 +174,8 @@ def main(argv=None):
                         help="comma-separated zoo backends (numpy works too)")
     parser.add_argument("--measures", default=",".join(MEASURES))
     parser.add_argument("--small", action="store_true", help="a tiny config for a quick check")
+    parser.add_argument("--new-tokens", type=int, default=NEW_TOKENS,
+                        help="new tokens per generate call (long runs show the cache's cost)")
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--dir", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -182,6 +188,11 @@ def main(argv=None):
         parser.error(f"--backends from {list(ZOO_BACKENDS)}, --measures from {list(MEASURES)}")
     if args.rounds < 1:
         parser.error("--rounds must be >= 1")
+    most = (SMALL if args.small else OPT_125M)["max_position_embeddings"] - PROMPT
+    if not 1 <= args.new_tokens <= most:
+        parser.error(f"--new-tokens must be in [1, {most}]")
+    NEW_TOKENS = args.new_tokens
+    os.environ["ZOO_BENCH_NEW_TOKENS"] = str(NEW_TOKENS)
     print(f"OPT {'small' if args.small else '125m'}, random weights, fp32, greedy; prompt "
           f"{PROMPT} tokens, {NEW_TOKENS} new tokens")
     print(f"CPU: {os.cpu_count()} cores; {cpu_flags()}")
