@@ -48,14 +48,13 @@ class Embedding(lora.LoraMixin, Layer):
 
     def call(self, inputs, reverse=False):
         if reverse:
-            # (..., output_dim) @ (output_dim, input_dim) -> logits (..., input_dim)
-            # as an einsum over the table's rows: no transposed copy (1.4x faster GEMV),
-            # on rows flattened to 2-D where the shape allows (XLA:CPU's 3-D form of the
-            # same product is up to 1.4x slower)
-            # A few rows (a decode step) multiply the table instead, (V, d) @ (d, n): BLAS
-            # runs that as a GEMV-like product, where the skinny (n, d) @ (d, V) form packs
-            # the whole table every call (8 rows: torch 17 against 25 ms, numpy 21 against
-            # 26; XLA equal).
+            # (..., output_dim) @ (output_dim, input_dim) -> logits (..., input_dim).
+            # A few rows (a decode step) multiply the table, (V, d) @ (d, n): BLAS runs
+            # that as a GEMV-like product, where the skinny (n, d) @ (d, V) form packs the
+            # whole table every call (8 rows: torch 17 against 25 ms, numpy 21 against 26;
+            # XLA equal). More rows: an einsum over the table's rows (no transposed copy,
+            # 1.4x faster GEMV), on rows flattened to 2-D where the shape allows (XLA:CPU's
+            # 3-D form of the same product is up to 1.4x slower).
             table = self.embeddings.value
             rest = tuple(inputs.shape[1:-1])
             rows = _static_rows(inputs)
