@@ -11,20 +11,10 @@ from zoo import ops
 from zoo.layers import initializers
 from zoo.layers.core import lora
 from zoo.layers.layer import Layer
+from zoo.layers.reshaping.reshape import static_size
 
 
 _FEW_ROWS = 16
-
-
-def _static_rows(inputs):
-    """The number of rows of ``inputs`` flattened to (rows, last axis), when every leading
-    dimension is known; else None."""
-    rows = 1
-    for size in inputs.shape[:-1]:
-        if size is None:
-            return None
-        rows *= int(size)
-    return rows
 
 
 class Embedding(lora.LoraMixin, Layer):
@@ -57,7 +47,7 @@ class Embedding(lora.LoraMixin, Layer):
             # 3-D form of the same product is up to 1.4x slower).
             table = self.embeddings.value
             rest = tuple(inputs.shape[1:-1])
-            rows = _static_rows(inputs)
+            rows = static_size(tuple(inputs.shape[:-1]))  # None when a size is unknown
             if rows is not None and rows <= _FEW_ROWS:
                 flat = ops.reshape(inputs, (rows, self.output_dim))
                 x = ops.reshape(ops.transpose(ops.matmul(table, ops.transpose(flat))),

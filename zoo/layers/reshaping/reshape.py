@@ -5,7 +5,7 @@ from zoo import ops
 from zoo.layers.layer import Layer
 
 
-def _static_size(shape):
+def static_size(shape):
     """Product of the dims, or None if any is unknown."""
     if any(d is None for d in shape):
         return None
@@ -25,13 +25,13 @@ class Flatten(Layer):
     def build(self, input_shape):
         if len(input_shape) < 1:
             raise ValueError(f"Flatten '{self.name}' needs inputs with a batch axis.")
-        self._size = _static_size(input_shape[1:])
+        self._size = static_size(input_shape[1:])
         self.built = True
 
     def call(self, inputs):
         size = self._size
         if size is None:  # a non-batch dim unknown at build time
-            size = _static_size(tuple(inputs.shape[1:]))
+            size = static_size(tuple(inputs.shape[1:]))
         if size is None:
             return ops.reshape(inputs, (ops.shape(inputs)[0], -1))
         return ops.reshape(inputs, (-1, size))
@@ -55,7 +55,7 @@ class Reshape(Layer):
 
     def _resolve(self, in_shape):
         target = self.target_shape
-        size = _static_size(in_shape)
+        size = static_size(in_shape)
         if size is None:
             return target if -1 not in target else None
         known = math.prod(d for d in target if d != -1)
