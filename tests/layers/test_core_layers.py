@@ -93,6 +93,51 @@ def test_einsum_dense_errors():
         layers.EinsumDense("abc,cd->abd", (5, 6))(X)
 
 
+# -- kernels in the product layout (Variable.set_product_layout) ------------------------------
+
+@pytest.mark.parametrize("rows", [1, 8, 64, 65, 300])
+def test_kernels_in_product_layout_compute_the_same(rows):
+    # NumPy stores these kernels (out, in) and multiplies up to 64 rows kernel-first; more
+    # rows take the (rows, in) @ (in, out) form over the same memory
+    rng = np.random.RandomState(rows)
+    x = rng.randn(rows, 12).astype("float32")
+    dense = layers.Dense(7)
+    query = layers.EinsumDense("bd,dnh->bnh", output_shape=(3, 4), bias_axes="nh")
+    output = layers.EinsumDense("bnh,nhd->bd", output_shape=5, bias_axes="d")
+    got_dense, got_query = to_numpy(dense(x)), to_numpy(query(x))
+    got_output = to_numpy(output(ops.convert_to_tensor(got_query)))
+    kernel, bias = dense.get_weights()
+    assert_close(got_dense, x @ kernel + bias, atol=1e-5)
+    kernel, bias = query.get_weights()
+    assert_close(got_query, np.einsum("bd,dnh->bnh", x, kernel) + bias, atol=1e-5)
+    kernel, bias = output.get_weights()
+    assert_close(got_output, np.einsum("bnh,nhd->bd", got_query, kernel) + bias, atol=1e-5)
+
+
+def test_product_layout_keeps_values_through_assign_and_save(tmp_path):
+    layer = layers.EinsumDense("bnh,nhd->bd", output_shape=5, bias_axes="d")
+    layer.build((None, 3, 4))
+    values = np.arange(60, dtype="float32").reshape(3, 4, 5)
+    layer.kernel.assign(values)
+    np.testing.assert_array_equal(layer.kernel.numpy(), values)
+    model = zoo.Sequential([zoo.Input((3, 4)), layer])
+    model.save_weights(tmp_path / "m.weights.h5")
+    layer.kernel.assign(np.zeros_like(values))
+    model.load_weights(tmp_path / "m.weights.h5")
+    np.testing.assert_array_equal(layer.kernel.numpy(), values)
+    if zoo.config.backend() == "numpy":  # the contracted axes (n, h) are fastest in memory
+        stored = layer.kernel.value
+        assert np.transpose(stored, (2, 0, 1)).flags.c_contiguous
+        assert np.reshape(stored, (12, 5)).flags.f_contiguous
+
+
+def test_product_layout_names_the_variable_when_axes_are_wrong():
+    layer = layers.Dense(3)
+    layer.build((None, 4))
+    with pytest.raises(ValueError, match="dense.*kernel.*contracted_axes"):
+        layer.kernel.set_product_layout(2)
+
+
 # -- Embedding -----------------------------------------------------------------------------
 
 IDS = np.array([[1, 2, 0], [9, 4, 4]], dtype="int32")

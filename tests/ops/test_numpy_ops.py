@@ -448,6 +448,13 @@ def test_matmul(shapes):
     check_op("matmul", np.matmul, a, b, expected_dtype="float32")
 
 
+def test_matmul_tall_and_skinny():
+    # NumPy runs this shape (a tied head at a decode step) in blocks of rows; 9000 is not a
+    # multiple of the block
+    check_op("matmul", np.matmul, rand(9000, 5), rand(5, 3), expected_dtype="float32",
+             gradient=False)
+
+
 @pytest.mark.parametrize("dtype", ["int32", "int64"])
 def test_matmul_int(dtype):
     check_op("matmul", np.matmul, randint(2, 3, dtype=dtype), randint(3, 2, dtype=dtype),

@@ -145,6 +145,26 @@ class Variable:
         """A backend tensor sharing ``array``'s memory, or None where that is not possible."""
         return None
 
+    def _on_product_layout(self):
+        """Called when ``set_product_layout`` names the contracted axes (NumPy: re-lay the
+        value out)."""
+
+    # -- memory layout hint ----------------------------------------------------------------
+    _contracted_axes = None
+
+    def set_product_layout(self, contracted_axes):
+        """Say that this variable is the right operand of a product that contracts its
+        first ``contracted_axes`` axes (a dense kernel: 1). The shape and values do not
+        change; a backend may pick the memory layout from it (NumPy keeps those axes
+        fastest, the (out, in) layout that OpenBLAS streams faster at a few rows). Others
+        ignore it."""
+        contracted_axes = int(contracted_axes)
+        if not 0 < contracted_axes < max(len(self._shape), 1):
+            raise ValueError(f"Variable '{self.path}' of shape {self._shape}: contracted_axes "
+                             f"must leave at least one axis out, got {contracted_axes}.")
+        self._contracted_axes = contracted_axes
+        self._on_product_layout()
+
     # -- deferred init ---------------------------------------------------------------------
     @property
     def deferred(self):

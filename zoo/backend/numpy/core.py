@@ -23,7 +23,38 @@ class Variable(BaseVariable):
         return np.array(tensor, copy=True)
 
     def _adopt(self, array):
-        return array
+        return self._laid_out(array)
+
+    # A kernel named by set_product_layout is stored with its contracted axes fastest in
+    # memory: the transpose of an (out, in) C array. Its 2-D view (in, out) is then
+    # F-contiguous, and matmul multiplies a few rows by it as (out, in) @ (in, rows), which
+    # OpenBLAS streams at 1.2-1.5x the speed of (rows, in) @ (in, out) on a C kernel (the
+    # 72 layer products of OPT-125m at 8 rows: 29-37 against 37-44 ms on a 2-core Xeon).
+    def _laid_out(self, tensor):
+        return _product_layout(tensor, self._contracted_axes)
+
+    def _initialize(self, tensor):
+        return self._laid_out(tensor)
+
+    def _direct_assign(self, tensor):
+        self._value = self._laid_out(tensor)
+
+    def _on_product_layout(self):
+        if self._value is not None:
+            self._value = self._laid_out(self._value)
+
+
+def _product_layout(tensor, contracted_axes):
+    """``tensor`` (same shape and values) with its first ``contracted_axes`` axes fastest in
+    memory; floating tensors only."""
+    if contracted_axes is None or tensor.dtype.kind != "f" \
+            or not 0 < contracted_axes < tensor.ndim:
+        return tensor
+    order = tuple(range(contracted_axes, tensor.ndim)) + tuple(range(contracted_axes))
+    stored = np.transpose(tensor, order)
+    if not stored.flags.c_contiguous:
+        stored = np.ascontiguousarray(stored)
+    return np.transpose(stored, np.argsort(order))
 
 
 def is_tensor(x):

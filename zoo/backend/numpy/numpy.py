@@ -353,12 +353,40 @@ def cumprod(x, axis=None):
 
 # -- linear algebra --------------------------------------------------------------------------
 
+_TALL_ROWS = 8192  # a (rows, K) @ (K, few) product this tall runs in row blocks
+_ROW_BLOCK = 1024
+_FEW_COLUMNS = 16
+
+
+def _tall_skinny(x1, x2):
+    """(M, K) @ (K, N) for large M and small N (a tied language-model head at a decode
+    step: (V, d) @ (d, rows)) in blocks of rows: OpenBLAS streams the table at 12-13 GB/s
+    that way against 8 in one call (OPT-125m's 50272 x 768 head, 8 rows: 12.5-16 against
+    17-19 ms on a 2-core Xeon). One column is a GEMV, already at full bandwidth in one call."""
+    out = np.empty((x1.shape[0], x2.shape[1]), np.result_type(x1, x2))
+    for start in range(0, x1.shape[0], _ROW_BLOCK):
+        np.matmul(x1[start:start + _ROW_BLOCK], x2, out=out[start:start + _ROW_BLOCK])
+    return out
+
+
+_FEW_ROWS = 64  # up to this many rows, a kernel in the product layout goes first
+
+
 def _matmul(x1, x2):
-    if x1.ndim > 2 and x2.ndim == 2:
-        # (..., K) @ (K, N) as one (M, K) GEMM: NumPy's batched matmul would run one
-        # product per leading index and read the kernel that many times
-        return np.matmul(x1.reshape(-1, x1.shape[-1]), x2).reshape(x1.shape[:-1] + x2.shape[1:])
-    return np.matmul(x1, x2)
+    if x1.ndim < 2 or x2.ndim != 2:
+        return np.matmul(x1, x2)
+    # (..., K) @ (K, N) as one (M, K) GEMM: NumPy's batched matmul would run one product
+    # per leading index and read the kernel that many times
+    rows = x1 if x1.ndim == 2 else x1.reshape(-1, x1.shape[-1])
+    if rows.shape[0] >= _TALL_ROWS and 1 < x2.shape[1] <= _FEW_COLUMNS \
+            and rows.dtype == x2.dtype == _F32:
+        out = _tall_skinny(rows, x2)
+    elif rows.shape[0] <= _FEW_ROWS and x2.flags.f_contiguous and not x2.flags.c_contiguous:
+        # a kernel stored (out, in) (core._product_layout): (out, in) @ (in, rows)
+        out = np.ascontiguousarray(np.matmul(x2.T, rows.T).T)
+    else:
+        out = np.matmul(rows, x2)
+    return out if x1.ndim == 2 else out.reshape(x1.shape[:-1] + x2.shape[1:])
 
 
 def matmul(x1, x2):

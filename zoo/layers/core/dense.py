@@ -34,6 +34,7 @@ class Dense(lora.LoraMixin, Layer):
             raise ValueError(f"Dense layer '{self.name}': the last input dimension must be "
                              f"known, got shape {input_shape}.")
         self.kernel = self.add_weight((in_dim, self.units), self.kernel_initializer, name="kernel")
+        self.kernel.set_product_layout(1)
         if self.use_bias:
             self.bias = self.add_weight((self.units,), self.bias_initializer, name="bias")
         self.built = True

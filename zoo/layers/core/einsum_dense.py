@@ -154,6 +154,7 @@ class EinsumDense(lora.LoraMixin, Layer):
             kernel_2d = None if len(kernel_shape) == 2 else (c_size, math.prod(new_dims))
             self._plan = (n_free, c_size if len(contracted) > 1 else None, kernel_2d,
                           new_dims if len(new) != 1 else None)
+            self.kernel.set_product_layout(len(contracted))
         if bias_shape is not None:
             self.bias = self.add_weight(bias_shape, self.bias_initializer, name="bias")
         else:
