@@ -120,6 +120,7 @@ def test_product_layout_keeps_values_through_assign_and_save(tmp_path):
     values = np.arange(60, dtype="float32").reshape(3, 4, 5)
     layer.kernel.assign(values)
     np.testing.assert_array_equal(layer.kernel.numpy(), values)
+    assert layer.kernel.numpy().flags.c_contiguous and layer.get_weights()[0].flags.c_contiguous
     model = zoo.Sequential([zoo.Input((3, 4)), layer])
     model.save_weights(tmp_path / "m.weights.h5")
     layer.kernel.assign(np.zeros_like(values))

@@ -299,10 +299,11 @@ class Variable:
         return self.assign(ops.subtract(self.value, delta))
 
     def numpy(self):
-        """A copy of the value (never a view that later training would change)."""
+        """A C-ordered copy of the value (never a view that later training would change;
+        C-ordered even where the backend stores it otherwise, see set_product_layout)."""
         from zoo import ops
 
-        return np.array(ops.convert_to_numpy(self.value), copy=True)
+        return np.array(ops.convert_to_numpy(self.value), copy=True, order="C")
 
     def __array__(self, dtype=None, copy=None):
         array = self.numpy()
