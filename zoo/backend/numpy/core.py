@@ -13,35 +13,28 @@ def _np_dtype(dtype):
 
 
 class Variable(BaseVariable):
-    def _to_backend(self, value, dtype):
-        tensor = convert_to_tensor(value, dtype)
-        if isinstance(value, np.ndarray) and np.shares_memory(tensor, value):
-            tensor = tensor.copy()  # never alias the caller's array
-        return tensor
-
-    def _own(self, tensor):  # deferred init: never keep a view of the caller's array
-        return np.array(tensor, copy=True)
-
-    def _adopt(self, array):
-        return self._laid_out(array)
-
     # A kernel named by set_product_layout is stored with its contracted axes fastest in
     # memory: the transpose of an (out, in) C array. Its 2-D view (in, out) is then
     # F-contiguous, and matmul multiplies a few rows by it as (out, in) @ (in, rows), which
     # OpenBLAS streams at 1.2-1.5x the speed of (rows, in) @ (in, out) on a C kernel (the
     # 72 layer products of OPT-125m at 8 rows: 29-37 against 37-44 ms on a 2-core Xeon).
-    def _laid_out(self, tensor):
-        return _product_layout(tensor, self._contracted_axes)
+    def _to_backend(self, value, dtype):
+        tensor = convert_to_tensor(value, dtype)
+        laid_out = _product_layout(tensor, self._contracted_axes)
+        if laid_out is tensor and isinstance(value, np.ndarray) \
+                and np.shares_memory(tensor, value):
+            laid_out = tensor.copy(order="K")  # never alias the caller's array
+        return laid_out
 
-    def _initialize(self, tensor):
-        return self._laid_out(tensor)
+    def _own(self, tensor):  # deferred init: never keep a view of the caller's array
+        return np.array(tensor, copy=True)
 
-    def _direct_assign(self, tensor):
-        self._value = self._laid_out(tensor)
+    def _adopt(self, array):
+        return _product_layout(array, self._contracted_axes)
 
     def _on_product_layout(self):
         if self._value is not None:
-            self._value = self._laid_out(self._value)
+            self._value = _product_layout(self._value, self._contracted_axes)
 
 
 def _product_layout(tensor, contracted_axes):
