@@ -11,7 +11,9 @@ One run of this script:
      ``BertTextClassifier.from_preset(dir, num_classes=2)`` / transformers
      ``model(**inputs, labels=y).loss.backward(); AdamW.step(); zero_grad()``;
    zoo's forward is ``predict_on_batch`` (jax: jitted; tensorflow: tf.function; torch and
-   numpy: eager under no_grad), transformers' runs under ``torch.inference_mode()``;
+   numpy: eager under no_grad; ``torch-compiled``: torch after ``compile(jit_compile=True)``,
+   one traced graph compiled by inductor), transformers' runs under
+   ``torch.inference_mode()``;
 3. checks that every backend's outputs agree with transformers' (max |diff| printed);
 4. prints seconds per call and ratio = transformers time / zoo time (higher is better).
 
@@ -23,7 +25,8 @@ the timed calls alternate: transformers, zoo, transformers, zoo, ... (``--rounds
 ``--calls`` calls each, after a warm-up); each side's fastest call counts, so load from
 other processes that comes and goes hits both sides alike.
 
-    python scripts/bench_bert.py [--rounds 5] [--calls 1] [--backends jax,torch,tensorflow]
+    python scripts/bench_bert.py [--rounds 5] [--calls 1]
+                                 [--backends jax,torch,torch-compiled,tensorflow]
                                  [--small] [--skip-bf16]
 """
 import argparse
@@ -31,14 +34,17 @@ import gc
 import os
 import sys
 import tempfile
+import time
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_workers import (  # noqa: E402
+    COMPILED_SIDES,
     ZOO_BACKENDS,
     TransformersSide,
     cpu_flags,
+    jit_compile_asked,
     run_measures,
     serve,
 )
@@ -160,7 +166,8 @@ class ZooWorker:
         import zoo
 
         self.zoo = zoo
-        self.name = zoo.config.backend()
+        self.name = os.environ.get("ZOO_BENCH_SIDE") or zoo.config.backend()
+        self.jit_compile = jit_compile_asked()
         self.directory = directory
         self.checkpoint = os.path.join(directory, "checkpoint")
         batch = load_batch(directory)
@@ -176,11 +183,17 @@ class ZooWorker:
         info = {}
         x = self.x
         if measure in ("forward_fp32", "forward_bf16"):
+            start = time.perf_counter()
             dtype = "bfloat16" if measure == "forward_bf16" else None
             backbone = BertBackbone.from_preset(self.checkpoint, dtype=dtype)
+            if self.jit_compile:
+                backbone.compile(jit_compile=True)
             outputs = dict(backbone.predict_on_batch(x))
+            info["first_call"] = time.perf_counter() - start
             if measure == "forward_fp32":
                 classifier = BertTextClassifier.from_preset(self.checkpoint, num_classes=2)
+                if self.jit_compile:
+                    classifier.compile(jit_compile=True)
                 outputs["logits"] = classifier.predict_on_batch(x)
                 del classifier
             save_outputs(self.directory, f"{self.name}_{measure}", outputs)
@@ -190,7 +203,8 @@ class ZooWorker:
                 raise RuntimeError("the numpy backend cannot train")
             classifier = BertTextClassifier.from_preset(self.checkpoint, num_classes=2)
             classifier.compile(optimizer=self.zoo.optimizers.AdamW(
-                LEARNING_RATE, weight_decay=WEIGHT_DECAY, epsilon=EPSILON))
+                LEARNING_RATE, weight_decay=WEIGHT_DECAY, epsilon=EPSILON),
+                jit_compile=True if self.jit_compile else "auto")
 
             def step():
                 return classifier.train_on_batch(x, self.y, return_dict=True)["loss"]
@@ -249,7 +263,7 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=5,
                         help="alternations between transformers and zoo per measure")
     parser.add_argument("--calls", type=int, default=1, help="timed calls per side per round")
-    parser.add_argument("--backends", default="jax,torch,tensorflow",
+    parser.add_argument("--backends", default="jax,torch,torch-compiled,tensorflow",
                         help="comma-separated zoo backends (numpy is optional: it is slow)")
     parser.add_argument("--small", action="store_true", help="a tiny config for a quick check")
     parser.add_argument("--skip-bf16", action="store_true", help="skip the bf16 forward")
@@ -260,9 +274,10 @@ def main(argv=None):
         return serve(make_worker(args.worker), args.dir)
 
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
-    unknown = sorted(set(backends) - set(ZOO_BACKENDS))
+    sides = list(ZOO_BACKENDS) + list(COMPILED_SIDES)
+    unknown = sorted(set(backends) - set(sides))
     if unknown:
-        parser.error(f"--backends: unknown {unknown}; choose from {list(ZOO_BACKENDS)}")
+        parser.error(f"--backends: unknown {unknown}; choose from {sides}")
     if args.rounds < 1 or args.calls < 1:
         parser.error("--rounds and --calls must be >= 1")
     measures = [m for m in MEASURES if not (args.skip_bf16 and m == "forward_bf16")]
@@ -287,6 +302,9 @@ def main(argv=None):
                     max_diffs(directory, name, measure, REFERENCE, "forward_fp32"))
                     + ", transformers " + diff_text(max_diffs(
                         directory, REFERENCE, measure, REFERENCE, "forward_fp32")))
+            first = [i["first_call"] for i in infos if "first_call" in i]
+            if first:
+                line += f"; zoo's first call {first[0]:.1f} s (load, compile)"
             losses = [i["first_loss"] for i in infos if "first_loss" in i]
             if len(losses) == 2:
                 line += (f"; first loss transformers {losses[0]:.4f}, zoo "

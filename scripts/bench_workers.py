@@ -19,6 +19,14 @@ import sys
 import time
 
 ZOO_BACKENDS = ("jax", "torch", "tensorflow", "numpy")
+# a zoo side that is a backend run another way: "torch-compiled" is torch with
+# ``compile(jit_compile=True)`` (the worker reads ZOO_BENCH_SIDE to know)
+COMPILED_SIDES = {"torch-compiled": "torch"}
+
+
+def jit_compile_asked():
+    """True in the worker of a ``*-compiled`` side."""
+    return os.environ.get("ZOO_BENCH_SIDE") in COMPILED_SIDES
 REPLY = "@@bench "
 
 
@@ -81,8 +89,9 @@ class Worker:
         self.name = name
         self.script = os.path.basename(script)
         env = dict(os.environ, **(env or {}))
-        if name in ZOO_BACKENDS:
-            env["ZOO_BACKEND"] = name
+        if name in ZOO_BACKENDS or name in COMPILED_SIDES:
+            env["ZOO_BACKEND"] = COMPILED_SIDES.get(name, name)
+            env["ZOO_BENCH_SIDE"] = name
         env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         self.log_path = os.path.join(directory, f"worker_{name}.log")
         self.log = open(self.log_path, "w")  # noqa: SIM115 - open while the worker lives

@@ -86,3 +86,17 @@ def test_bfloat16_inference_is_close_to_float32():
         assert ops.dtype(out[key]) == "bfloat16"
         assert_close(ops.cast(out[key], "float32"), reference[key], 5e-2, 5e-2, key)
     assert BertBackbone.from_config(half.get_config()).dtype_policy.name == "bfloat16"
+
+
+def test_parity_with_transformers_compiled_predict(references):
+    """``compile(jit_compile=True)`` then ``predict_on_batch``: jax jit, TF XLA, torch's
+    traced inductor graph (numpy runs eagerly), all within 1e-5 of transformers."""
+    directory, hf_config, ref = load_reference(references, "small")
+    backbone = BertBackbone(**convert.backbone_config(hf_config))
+    convert.load_backbone(backbone, read_safetensors(
+        os.path.join(directory, "pretraining", "model.safetensors")))
+    backbone.compile(jit_compile=True)
+    x = {k: ref[k] for k in ("token_ids", "segment_ids", "padding_mask")}
+    out = backbone.predict_on_batch(x)
+    assert_close(out["sequence_output"], ref["sequence_output"], 1e-5, 1e-5, "sequence_output")
+    assert_close(out["pooled_output"], ref["pooled_output"], 1e-5, 1e-5, "pooled_output")

@@ -2,6 +2,7 @@
 import torch
 
 from zoo.backend.common.eager_trainer import EagerTrainer, unpack
+from zoo.backend.torch.capture import CompiledCall
 
 
 class BackendTrainer(EagerTrainer):
@@ -53,10 +54,18 @@ class BackendTrainer(EagerTrainer):
         return run
 
     def make_predict_function(self):
+        """Eager under ``no_grad``; with ``compile(jit_compile=True)``, one traced and
+        inductor-compiled graph per input signature (zoo/backend/torch/capture.py)."""
         if getattr(self, "_predict_fn", None) is None:
+            step = self.predict_step
+            if getattr(self, "jit_compile", False):
+                step = CompiledCall(self, self.predict_step, "predict")
+
             def predict_function(data):
                 with torch.no_grad():
-                    return self.predict_step(data)
+                    return step(data)
+
+            predict_function.step = step
 
             self._predict_fn = predict_function
         return self._predict_fn
