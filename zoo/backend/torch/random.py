@@ -1,4 +1,5 @@
 """Random ops for the torch backend: a (2,) seed tensor seeds a torch.Generator."""
+import contextlib
 import math
 
 import numpy as np
@@ -7,7 +8,24 @@ import torch
 from zoo.backend.torch.core import _DEVICE, to_framework_dtype
 
 
+_IN_GRAPH = {"active": False}
+
+
+@contextlib.contextmanager
+def in_graph_randomness():
+    """While a call is traced into a graph (zoo/backend/torch/capture.py), a seed tensor has
+    no value to read: random ops draw from torch's own generator instead, which the
+    compiled graph advances on every call."""
+    previous, _IN_GRAPH["active"] = _IN_GRAPH["active"], True
+    try:
+        yield
+    finally:
+        _IN_GRAPH["active"] = previous
+
+
 def _generator(seed):
+    if _IN_GRAPH["active"]:
+        return None
     words = [int(v) & 0xFFFFFFFF for v in (seed.tolist() if torch.is_tensor(seed) else seed)]
     # torch's CPU generator keeps only 32 bits of its seed: mix both words into them
     mixed = int(np.random.SeedSequence(words).generate_state(1, np.uint32)[0])
