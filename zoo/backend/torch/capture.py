@@ -114,7 +114,7 @@ class CompiledCall:
 
         tensors = [leaves[i] for i in positions]
         try:
-            with torch.enable_grad(), torch_random.in_graph_randomness():
+            with torch.enable_grad(), torch_random._in_graph_randomness():
                 traced = make_fx(pure, tracing_mode="fake")(values, tensors)
         except Exception as error:
             return None, f"it could not be traced ({type(error).__name__}: {error})"

@@ -12,7 +12,7 @@ _IN_GRAPH = {"active": False}
 
 
 @contextlib.contextmanager
-def in_graph_randomness():
+def _in_graph_randomness():
     """While a call is traced into a graph (zoo/backend/torch/capture.py), a seed tensor has
     no value to read: random ops draw from torch's own generator instead, which the
     compiled graph advances on every call."""
