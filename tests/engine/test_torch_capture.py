@@ -195,3 +195,4 @@ def test_an_overridden_train_step_runs_eagerly_with_a_warning():
                                          "Custom.train_step runs eagerly"):
         fit(model, True, epochs=1)
     assert len(calls) == 4
+

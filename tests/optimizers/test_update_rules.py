@@ -209,3 +209,25 @@ def test_apply_gradients_and_errors():
         opt.apply([np.ones((3, 4), "float32")], other[:1])
     with pytest.raises(ValueError, match="at most one"):
         optimizers.SGD(clipnorm=1.0, clipvalue=1.0)
+
+
+@pytest.mark.parametrize("name", ["adam", "adamw", "sgd_momentum"])
+def test_transposed_gradients(name):
+    """Gradients that are transposed views (a traced graph returns such; so can a user's
+    loop): the update reads them by index, not by memory order."""
+    from zoo import ops
+    from tests.optimizers.helpers import make_variables
+
+    make = {"adam": lambda: optimizers.Adam(0.01),
+            "adamw": lambda: optimizers.AdamW(0.01, weight_decay=0.1),
+            "sgd_momentum": lambda: optimizers.SGD(0.1, momentum=0.9)}[name]
+    shapes = {"w": (5, 3), "b": (3,)}
+    values, grads = make_values(shapes), make_grads(2, shapes)
+    want = run_stateful(make(), values, grads)
+    variables = make_variables(values)
+    optimizer = make()
+    for step in grads:
+        transposed = [ops.transpose(ops.convert_to_tensor(np.ascontiguousarray(step[v.name].T)))
+                      for v in variables]
+        optimizer.apply(transposed, variables)
+    assert_close({v.name: ops.convert_to_numpy(v.value) for v in variables}, want)

@@ -120,14 +120,17 @@ def test_cache_matches_full_forward(references):
 
 
 @requires_gradients()
-def test_fit_on_strings_learns(tokenizer):
+@pytest.mark.parametrize("jit_compile", ["auto", True])
+def test_fit_on_strings_learns(tokenizer, jit_compile):
     zoo.config.set_random_seed(3)
     preprocessor = OPTCausalLMPreprocessor(tokenizer, sequence_length=10)
     causal_lm = OPTCausalLM(tiny_backbone(tokenizer, dropout=0.0), preprocessor=preprocessor)
-    causal_lm.compile(optimizer=zoo.optimizers.Adam(1e-2))
+    causal_lm.compile(optimizer=zoo.optimizers.Adam(1e-2), jit_compile=jit_compile)
     history = causal_lm.fit(TEXTS * 2, batch_size=8, epochs=15, verbose=0, shuffle=False)
     losses = history.history["loss"]
     assert losses[-1] < 0.6 * losses[0], losses
+    if zoo.config.backend() == "torch" and jit_compile is True:  # one traced graph ran
+        assert causal_lm.make_train_function().compiled.compile_count() == 1
     # the loss ignores padding: padded label positions do not change it
     x, y, w = preprocessor(TEXTS)
     noisy = y.copy()

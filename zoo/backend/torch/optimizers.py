@@ -35,8 +35,12 @@ def adam_update(variables, grads, momentums, velocities, alpha, beta_1, beta_2, 
     One fused kernel call for every variable (torch's CPU fused Adam, ~2x faster than the
     foreach ops below, which remain for what it does not take)."""
     params, ms, vs = _tensors(variables), _tensors(momentums), _tensors(velocities)
+    # the fused kernel walks every tensor as contiguous memory: a transposed gradient (one
+    # a traced graph returns, or a user's) would be read in the wrong order
+    grads = [g.contiguous() for g in grads]
     with torch.no_grad():
-        if all(p.dtype == g.dtype == m.dtype for p, g, m in zip(params, grads, ms)):
+        if all(p.dtype == g.dtype == m.dtype and p.is_contiguous() and m.is_contiguous()
+               and v.is_contiguous() for p, g, m, v in zip(params, grads, ms, vs)):
             torch._fused_adam_(params, list(grads), ms, vs, [], _steps(len(params)),
                                lr=float(alpha), beta1=float(beta_1), beta2=float(beta_2),
                                weight_decay=0.0, eps=float(epsilon), amsgrad=False,
