@@ -26,7 +26,7 @@ def data(n, seed=0):
 
 
 def compiled_step(m):
-    return m.make_predict_function().step
+    return m.make_predict_function().compiled
 
 
 def test_matches_eager_and_compiles_once_per_shape():

@@ -6,7 +6,8 @@ supplies ``train_step`` / ``test_step`` / ``predict_step`` and ``make_*_function
 * JAX: one ``jax.jit``-compiled pure step over the state tuple (trainable, non-trainable,
   optimizer, metrics values), buffers donated; the state is written back to the variables
   at the end of each epoch (and before callbacks that need it);
-* torch: autograd, eager (``torch.compile`` when ``jit_compile=True``);
+* torch: autograd, eager (``jit_compile=True``: one traced graph per batch shape, compiled
+  by inductor);
 * TensorFlow: ``tf.GradientTape`` under ``tf.function`` (XLA when ``jit_compile=True``);
 * NumPy: evaluate / predict only.
 

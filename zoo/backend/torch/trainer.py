@@ -1,4 +1,5 @@
-"""PyTorch training steps: autograd, eager by default, ``torch.compile`` when asked."""
+"""PyTorch training steps: autograd, eager by default; with ``jit_compile=True`` one traced
+graph per batch signature, compiled by inductor (zoo/backend/torch/capture.py)."""
 import warnings
 
 import torch
@@ -118,15 +119,15 @@ class BackendTrainer(EagerTrainer):
         """Eager under ``no_grad``; with ``compile(jit_compile=True)``, one traced and
         inductor-compiled graph per input signature (zoo/backend/torch/capture.py)."""
         if getattr(self, "_predict_fn", None) is None:
-            step = self.predict_step
-            if getattr(self, "jit_compile", False):
-                step = CompiledCall(self, self.predict_step, "predict")
+            compiled = CompiledCall(self, self.predict_step, "predict") \
+                if getattr(self, "jit_compile", False) else None
+            step = compiled or self.predict_step
 
             def predict_function(data):
                 with torch.no_grad():
                     return step(data)
 
-            predict_function.step = step
+            predict_function.compiled = compiled
 
             self._predict_fn = predict_function
         return self._predict_fn
