@@ -19,6 +19,7 @@ import sys
 import time
 
 ZOO_BACKENDS = ("jax", "torch", "tensorflow", "numpy")
+REPLY = "@@bench "
 # a zoo side that is a backend run another way: "torch-compiled" is torch with
 # ``compile(jit_compile=True)`` (the worker reads ZOO_BENCH_SIDE to know)
 COMPILED_SIDES = {"torch-compiled": "torch"}
@@ -27,7 +28,6 @@ COMPILED_SIDES = {"torch-compiled": "torch"}
 def jit_compile_asked():
     """True in the worker of a ``*-compiled`` side."""
     return os.environ.get("ZOO_BENCH_SIDE") in COMPILED_SIDES
-REPLY = "@@bench "
 
 
 def serve(make_worker, directory):

@@ -14,14 +14,9 @@ class BackendTrainer(EagerTrainer):
 
     def train_step(self, data):
         x, y, sample_weight = unpack(data)
-        y_pred = self(x, training=True)
-        loss = self.compute_loss(x, y, y_pred, sample_weight)
-        variables = self.trainable_variables
-        for v in variables:
-            v.value.grad = None
-        self._backward(loss)
-        grads = [v.value.grad for v in variables]
-        return self._apply_and_log(grads, variables, loss.detach(), y, y_pred, sample_weight)
+        loss, grads, y_pred = self._loss_and_grads(x, y, sample_weight)
+        return self._apply_and_log(grads, self.trainable_variables, loss, y, y_pred,
+                                   sample_weight)
 
     def _apply_and_log(self, grads, variables, loss, y, y_pred, sample_weight):
         with torch.no_grad():
@@ -29,13 +24,10 @@ class BackendTrainer(EagerTrainer):
         return self._update_metrics(loss, y, y_pred.detach() if torch.is_tensor(y_pred)
                                     else y_pred, sample_weight, lazy=True)
 
-    def _backward(self, loss):
-        scale = getattr(self.optimizer, "scale_loss", None)
-        (scale(loss) if scale else loss).backward()
-
     def _loss_and_grads(self, x, y, sample_weight):
         """The forward pass, the loss and its gradients (``torch.autograd.grad``, of the
-        scaled loss under loss scaling): what the compiled train step traces."""
+        scaled loss under loss scaling): the eager train step, and what the compiled one
+        traces."""
         y_pred = self(x, training=True)
         loss = self.compute_loss(x, y, y_pred, sample_weight)
         scale = getattr(self.optimizer, "scale_loss", None)
@@ -57,7 +49,7 @@ class BackendTrainer(EagerTrainer):
             x, y, sample_weight = unpack(data)
             loss, grads, y_pred = compiled(x, y, sample_weight)
             return self._apply_and_log(grads, self.trainable_variables, loss, y, y_pred,
-                                       sample_weight)
+                                       sample_weight)  # as train_step does
 
         step.compiled = compiled
         return step
