@@ -30,7 +30,7 @@ Outputs are right-padded again: row i holds its prompt then its new tokens, and
 import numpy as np
 
 from zoo import ops
-from zoo.models import generation, samplers
+from zoo.models import generation, prompt_lookup, samplers
 from zoo.models.task import Task
 
 
@@ -63,7 +63,8 @@ class CausalLM(Task):
 
     # -- generate -------------------------------------------------------------------------
     def generate(self, inputs, max_length=None, max_new_tokens=None, sampler="greedy",
-                 stop_token_ids="auto", streamer=None, seed=None):
+                 stop_token_ids="auto", streamer=None, seed=None,
+                 prompt_lookup_num_tokens=None):
         """Continue each prompt.
 
         inputs: a string or list of strings (needs a preprocessor), or a dict of
@@ -76,8 +77,12 @@ class CausalLM(Task):
         stop_token_ids: "auto" (the tokenizer's end token), None, or a list of ids.
         streamer: called with each step's new ids (B,), see the module docstring.
         seed: int for the random samplers (default: drawn from zoo's global seed).
+        prompt_lookup_num_tokens: greedy only: guess this many next tokens per step from
+          earlier text and keep those the model agrees with (zoo/models/prompt_lookup.py):
+          the same tokens, in fewer passes where the output repeats its input.
         """
         sampler = samplers.get(sampler)
+        lookup = self._lookup_count(prompt_lookup_num_tokens, sampler, streamer)
         text = _is_text(inputs)
         if text:
             token_ids, padding_mask, single = self._tokenize_prompts(inputs)
@@ -90,7 +95,9 @@ class CausalLM(Task):
                                               self._pad_id())
         seed_tensor = generation.seed_tensor(seed) if sampler.needs_seed else \
             np.zeros((2,), np.int32)
-        run = self._generate_function(sampler, stops, streamer is not None)
+        # the guesses need spare positions after the last column (at most the model's own)
+        lookup = min(lookup, self.backbone.max_sequence_length - total)
+        run = self._generate_function(sampler, stops, streamer is not None, lookup)
         args = (ops.convert_to_tensor(buffer), ops.convert_to_tensor(mask),
                 ops.convert_to_tensor(seed_tensor))
         if streamer is None:
@@ -190,14 +197,33 @@ class CausalLM(Task):
             return (int(stop_token_ids),)
         return tuple(int(t) for t in stop_token_ids)
 
-    def _generate_function(self, sampler, stops, streaming):
+    def _lookup_count(self, count, sampler, streamer):
+        if count is None:
+            return 0
+        name = f"{type(self).__name__}.generate"
+        if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < 1:
+            raise ValueError(f"{name}: prompt_lookup_num_tokens must be an int >= 1, got "
+                             f"{count!r}.")
+        if not isinstance(sampler, samplers.GreedySampler):
+            raise ValueError(f"{name}: prompt_lookup_num_tokens needs sampler='greedy' (the "
+                             f"guesses are checked against the argmax), got {sampler!r}.")
+        if streamer is not None:
+            raise ValueError(f"{name}: prompt_lookup_num_tokens makes several tokens per "
+                             f"step and does not stream; pass streamer=None.")
+        return int(count)
+
+    def _generate_function(self, sampler, stops, streaming, lookup=0):
         """The compiled loop (or, when streaming, the compiled prefill and step) for this
-        sampler and these stop ids, cached: the backend compiles it once per shape."""
+        sampler, these stop ids and this many prompt-lookup guesses, cached: the backend
+        compiles it once per shape."""
         functions = self.__dict__.setdefault("_generate_functions", {})
-        key = (sampler.cache_key(), stops, streaming)
+        key = (sampler.cache_key(), stops, streaming, lookup)
         if key not in functions:
             make = self.make_generate_function
-            if streaming:
+            if lookup:
+                functions[key] = make(prompt_lookup.loop_fn(self, sampler, stops, lookup),
+                                      static_argnums=(3,))
+            elif streaming:
                 functions[key] = (make(generation.prefill_fn(self, sampler, stops),
                                        static_argnums=(3,)),
                                   make(generation.step_fn(self, sampler, stops)))

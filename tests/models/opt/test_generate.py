@@ -69,14 +69,17 @@ def sequence_log_prob(causal_lm, ids):
     return float(sum(log_probs[t - 1, ids[t]] for t in range(1, len(ids))))
 
 
+@pytest.mark.parametrize("lookup", [None, 5])
 @pytest.mark.parametrize("name", ["generate_prenorm", "generate_postnorm_proj"])
-def test_greedy_matches_transformers_generate(references, name):
-    """32 new tokens for left-padded prompts of 7, 3, 9 and 1 tokens: token for token."""
+def test_greedy_matches_transformers_generate(references, name, lookup):
+    """32 new tokens for left-padded prompts of 7, 3, 9 and 1 tokens: token for token, also
+    with prompt-lookup guesses."""
     causal_lm, ref = load_generate_reference(references, name)
     lengths = ref["padding_mask"].sum(1)
     result = causal_lm.generate({"token_ids": ref["token_ids"],
                                  "padding_mask": ref["padding_mask"]},
-                                max_new_tokens=NEW_TOKENS, stop_token_ids=[2])
+                                max_new_tokens=NEW_TOKENS, stop_token_ids=[2],
+                                prompt_lookup_num_tokens=lookup)
     assert result["token_ids"].shape == (4, lengths.max() + NEW_TOKENS)
     for row, length in enumerate(lengths):  # the prompt comes back first, unpadded
         real = ref["token_ids"][row][ref["padding_mask"][row] == 1]

@@ -1,0 +1,143 @@
+"""generate(prompt_lookup_num_tokens=K): the guesses, the same tokens as plain greedy
+decoding (stop tokens, padding, the end of the position table), fewer passes, bad input."""
+import numpy as np
+import pytest
+
+import zoo
+from tests.conftest import BACKEND
+from zoo import ops
+from zoo.models import OPTBackbone, OPTCausalLM, prompt_lookup
+
+
+def tiny_opt(order_one):
+    zoo.config.set_random_seed(3)
+    backbone = OPTBackbone(vocabulary_size=64, num_layers=2, num_heads=2, hidden_dim=16,
+                           intermediate_dim=32, max_sequence_length=48, dropout=0.0)
+    for variable in backbone.weights if order_one else ():
+        if variable.path.endswith("kernel") or variable.path.endswith("embeddings"):
+            rng = np.random.default_rng(len(variable.path))
+            variable.assign(rng.normal(0, 0.5, variable.shape).astype("float32"))
+    return OPTCausalLM(backbone)
+
+
+@pytest.fixture(scope="module")
+def varied():
+    """A tiny random OPT with order-1 weights: varied tokens, guesses often wrong."""
+    return tiny_opt(order_one=True)
+
+
+@pytest.fixture(scope="module")
+def looping():
+    """A tiny OPT as initialized (small weights): its greedy output falls into runs."""
+    return tiny_opt(order_one=False)
+
+
+def prompts():
+    ids = np.array([[2, 40, 41, 42, 43, 40, 41], [2, 50, 1, 1, 1, 1, 1],
+                    [2, 60, 61, 62, 1, 1, 1]], np.int32)
+    return {"token_ids": ids, "padding_mask": (ids != 1).astype(np.int32)}
+
+
+def test_guesses_follow_an_earlier_occurrence():
+    buffer = np.array([[2, 5, 6, 7, 8, 5, 6, 0, 0, 0],    # (5, 6) seen before: 7 8 5 6
+                       [2, 9, 5, 3, 4, 4, 5, 0, 0, 0],    # only 5 seen before: 3 4 4 5
+                       [2, 9, 9, 9, 9, 9, 9, 0, 0, 0],    # a run: the occurrence with 4 known
+                       [2, 3, 4, 5, 6, 7, 8, 0, 0, 0]],   # nothing: the last token repeated
+                      np.int32)
+    mask = np.ones_like(buffer)
+    lookup = prompt_lookup._Lookup(buffer.shape[1], 4)
+    guesses = lookup.draft(ops.convert_to_tensor(buffer), ops.convert_to_tensor(mask),
+                           ops.convert_to_tensor(np.int32(7)))
+    np.testing.assert_array_equal(ops.convert_to_numpy(guesses),
+                                  [[7, 8, 5, 6], [3, 4, 4, 5], [9, 9, 9, 9], [8, 8, 8, 8]])
+    # padding never matches: the same rows with their first tokens hidden
+    mask[:, :3] = 0
+    guesses = lookup.draft(ops.convert_to_tensor(buffer), ops.convert_to_tensor(mask),
+                           ops.convert_to_tensor(np.int32(7)))
+    assert ops.convert_to_numpy(guesses)[0].tolist() == [6, 6, 6, 6]
+
+
+@pytest.mark.parametrize("model, count, stops", [
+    ("varied", 1, None), ("varied", 3, [45, 61, 2]), ("varied", 8, None),
+    ("looping", 4, [38, 45, 61]), ("looping", 8, None)])
+def test_the_tokens_of_plain_greedy(request, model, count, stops):
+    model = request.getfixturevalue(model)
+    plain = model.generate(prompts(), max_new_tokens=30, stop_token_ids=stops)
+    guessed = model.generate(prompts(), max_new_tokens=30, stop_token_ids=stops,
+                               prompt_lookup_num_tokens=count)
+    np.testing.assert_array_equal(guessed["token_ids"], plain["token_ids"])
+    np.testing.assert_array_equal(guessed["padding_mask"], plain["padding_mask"])
+
+
+def test_the_end_of_the_position_table(varied):
+    """The guesses need spare positions: near max_sequence_length (48) there are fewer,
+    at it none (the plain loop runs)."""
+    for total in (46, 48):
+        plain = varied.generate(prompts(), max_length=total, stop_token_ids=None)
+        guessed = varied.generate(prompts(), max_length=total, stop_token_ids=None,
+                                   prompt_lookup_num_tokens=6)
+        np.testing.assert_array_equal(guessed["token_ids"], plain["token_ids"])
+
+
+def passes_needed(tokens, prompt_length, count, pad_id):
+    """How many passes the lookup loop makes to write ``tokens`` after the first new one:
+    the guessing rule written out in NumPy, one step at a time."""
+    tokens, index, passes = list(tokens), prompt_length + 1, 0
+    while index < len(tokens):
+        start = -1
+        for size in (2, 1):
+            last = tokens[index - size:index]
+            found = [(min(index - after, count), after) for after in range(size, index)
+                     if tokens[after - size:after] == last]
+            if found:
+                start = max(found)[1]
+                break
+        known = tokens[start:index] if start >= 0 else []
+        guesses = (known + [pad_id] * count)[:count] if start >= 0 else \
+            [tokens[index - 1]] * count
+        kept = 0
+        while kept < count and index + kept < len(tokens) and \
+                guesses[kept] == tokens[index + kept]:
+            kept += 1
+        index, passes = index + kept + 1, passes + 1
+    return passes
+
+
+@pytest.mark.skipif(BACKEND not in ("torch", "numpy"), reason="counts the steps in Python")
+def test_fewer_passes_where_the_output_repeats(looping, monkeypatch):
+    from zoo.ops import replay
+
+    made = []
+
+    class Counted(replay.replayable):
+        def __init__(self, body):
+            super().__init__(body)
+            self.calls = 0
+            made.append(self)
+
+        def __call__(self, *args):
+            self.calls += 1
+            return super().__call__(*args)
+
+    monkeypatch.setattr(prompt_lookup, "replayable", Counted)
+    row = {"token_ids": prompts()["token_ids"][1:2]}
+    plain = looping.generate(row, max_new_tokens=30, stop_token_ids=None)
+    guessed = looping.generate(row, max_new_tokens=30, stop_token_ids=None,
+                               prompt_lookup_num_tokens=8)
+    np.testing.assert_array_equal(guessed["token_ids"], plain["token_ids"])
+    passes = made[0].calls
+    assert made[0].replays >= passes - 3  # the step ran from the tape
+    assert passes == passes_needed(plain["token_ids"][0], 7, 8, looping._pad_id())
+    assert passes < 29 / 2, f"{passes} passes for 29 tokens after the first"
+
+
+def test_bad_input_is_named(looping):
+    for count in (0, -2, 1.5, True):
+        with pytest.raises(ValueError, match="prompt_lookup_num_tokens must be an int"):
+            looping.generate(prompts(), max_new_tokens=3, prompt_lookup_num_tokens=count)
+    with pytest.raises(ValueError, match="needs sampler='greedy'"):
+        looping.generate(prompts(), max_new_tokens=3, sampler="top_k",
+                         prompt_lookup_num_tokens=4)
+    with pytest.raises(ValueError, match="does not stream"):
+        looping.generate(prompts(), max_new_tokens=3, streamer=print,
+                         prompt_lookup_num_tokens=4)
