@@ -9,6 +9,9 @@ One run of this script:
    - ``generate_b1`` / ``generate_b8``: 64 new tokens for 1 / 8 prompts (no stop token, so
      both sides make all 64);
    - ``first_token_b1`` / ``first_token_b8``: 1 new token, i.e. time to first token;
+   - ``lookup_b1``: ``generate_b1`` with ``prompt_lookup_num_tokens=10`` on both sides (the
+     same greedy tokens in fewer passes; random weights repeat themselves a lot, so this
+     shows what the loop costs when guesses hit, not what real text gains);
    and reports the compile time separately (first call minus the best steady call: jax
    jit, TF XLA; torch and numpy compile nothing);
 3. checks that both sides generated the same tokens;
@@ -47,13 +50,19 @@ SMALL = {"vocab_size": 1000, "hidden_size": 64, "num_hidden_layers": 2, "ffn_dim
 PROMPT, BATCHES = 32, (1, 8)
 # --new-tokens reaches the worker processes through the environment
 NEW_TOKENS = int(os.environ.get("ZOO_BENCH_NEW_TOKENS", "64"))
-MEASURES = ("generate_b1", "generate_b8", "first_token_b1", "first_token_b8")
+LOOKUP = 10  # prompt_lookup_num_tokens of the lookup_b1 measure (transformers' name too)
+MEASURES = ("generate_b1", "generate_b8", "first_token_b1", "first_token_b8", "lookup_b1")
 
 
 def measure_shape(measure):
     """-> (batch, new tokens) of a measure."""
     kind, batch = measure.rsplit("_b", 1)
-    return int(batch), NEW_TOKENS if kind == "generate" else 1
+    return int(batch), 1 if kind == "first_token" else NEW_TOKENS
+
+
+def lookup_count(measure):
+    """prompt_lookup_num_tokens for a measure: LOOKUP for lookup_b*, else None."""
+    return LOOKUP if measure.startswith("lookup") else None
 
 
 def save_tokens(directory, name, measure, tokens):
@@ -93,7 +102,8 @@ class TransformersWorker(TransformersSide):
             with torch.inference_mode():
                 return self.model.generate(input_ids=ids, attention_mask=attention_mask,
                                            max_new_tokens=new, min_new_tokens=new,
-                                           do_sample=False, num_beams=1)
+                                           do_sample=False, num_beams=1,
+                                           prompt_lookup_num_tokens=lookup_count(measure))
 
         start = time.perf_counter()
         out = generate()
@@ -120,7 +130,8 @@ class ZooWorker:
         inputs = {"token_ids": ids, "padding_mask": np.ones_like(ids)}
 
         def generate():
-            return self.model.generate(inputs, max_new_tokens=new, stop_token_ids=None)
+            return self.model.generate(inputs, max_new_tokens=new, stop_token_ids=None,
+                                       prompt_lookup_num_tokens=lookup_count(measure))
 
         start = time.perf_counter()
         out = generate()
@@ -163,6 +174,12 @@ def print_table(rows):
                   f"{compile_time:7.1f}s")
         else:
             print(f"{measure:15s} {name:11s} failed: {zoo_time}")
+    times = {(measure, name): (ref, got) for measure, name, ref, got, _ in rows}
+    for (measure, name), (_, got) in times.items():
+        plain = times.get(("generate_b1", name), (None,))[0]
+        if measure == "lookup_b1" and isinstance(got, float) and isinstance(plain, float):
+            print(f"zoo {name} with prompt lookup against transformers without it (batch 1): "
+                  f"{plain / got:.2f}x")
 
 
 def main(argv=None):

@@ -148,6 +148,8 @@ def test_text_generation(opt_preset):
     assert [r[0]["generated_text"] for r in results] == expected
     single = generate("the cat", max_new_tokens=6, return_full_text=False)
     assert single[0]["generated_text"] == expected[0][len("the cat"):]
+    guessed = generate(["the cat", "a dog ran"], max_new_tokens=6, prompt_lookup_num_tokens=3)
+    assert [r[0]["generated_text"] for r in guessed] == expected
     sampled = generate("the cat", max_new_tokens=6, do_sample=True, top_k=5, seed=1)
     assert sampled == generate("the cat", max_new_tokens=6, do_sample=True, top_k=5, seed=1)
     beam = generate("the cat", max_new_tokens=4, num_beams=2)

@@ -14,7 +14,7 @@ a one token pass can differ, as for any batch shape).
 
 It pays where the output copies its input (summaries, edits of code or text, answers that
 quote a document, loops) and at batch 1, where a pass streams all the weights for a few
-rows of work: on a 2-core CPU an 11-token pass of OPT-125m costs about 2.5 one-token
+rows of work: on a 2-core CPU an 11-token pass of OPT-125m costs about two one-token
 passes. Where the guesses miss, each step still makes one token, at the price of the
 longer pass; in a batch, the rows' misses add up (see below).
 

@@ -132,18 +132,21 @@ class TextGenerationPipeline(Pipeline):
     """Prompts -> [{"generated_text": prompt + continuation}] per prompt (transformers'
     format). Options: ``max_new_tokens`` (default 32) or ``max_length``; ``sampler`` (a zoo
     sampler or name) or transformers' ``do_sample``/``top_k``/``top_p``/``temperature``/
-    ``num_beams``; ``seed``; ``return_full_text=False`` drops the prompt."""
+    ``num_beams``; ``seed``; ``prompt_lookup_num_tokens`` (greedy: fewer passes where the
+    output repeats the prompt); ``return_full_text=False`` drops the prompt."""
 
     def run_batch(self, items, max_new_tokens=None, max_length=None, sampler=None,
                   do_sample=False, top_k=None, top_p=None, temperature=None, num_beams=None,
-                  seed=None, return_full_text=True, stop_token_ids="auto"):
+                  seed=None, return_full_text=True, stop_token_ids="auto",
+                  prompt_lookup_num_tokens=None):
         if max_new_tokens is None and max_length is None:
             max_new_tokens = 32
         chosen = _sampler_from_hf_options(sampler, do_sample, top_k, top_p, temperature,
                                           num_beams)
         texts = self.model.generate(list(items), max_length=max_length,
                                     max_new_tokens=max_new_tokens, sampler=chosen,
-                                    stop_token_ids=stop_token_ids, seed=seed)
+                                    stop_token_ids=stop_token_ids, seed=seed,
+                                    prompt_lookup_num_tokens=prompt_lookup_num_tokens)
         results = []
         for prompt, text in zip(items, texts):
             if not return_full_text:
