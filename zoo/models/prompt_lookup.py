@@ -1,32 +1,34 @@
-"""Greedy generation with prompt-lookup drafts: several tokens per pass over the weights.
+"""Greedy generation with prompt-lookup guesses: several tokens per pass over the weights.
 
 ``CausalLM.generate(..., prompt_lookup_num_tokens=K)`` (transformers' name for the same
-idea). Each step guesses the next K tokens without a model: it finds an earlier place where the
-row's last two tokens (or, failing that, its last token) occurred, in the prompt or in
+idea). Each step guesses the next K tokens without a model: it finds an earlier place where
+the row's last two tokens (or, failing that, its last token) occurred, in the prompt or in
 what was generated, and proposes the K tokens that followed there (of several places, the
-one followed by the most known tokens, then the latest). One
-pass of the model then runs the current token and the K guesses against the cache, which
-gives the greedy choice at each of the K + 1 positions. The guesses are kept up to the
-first one that differs from the greedy choice, and that choice is kept too: 1 to K + 1
-tokens per pass, and the very tokens plain greedy decoding makes (each kept token is the
-argmax given the kept tokens before it; only float rounding of a K + 1 token pass against
-a one token pass can differ, as for any batch shape).
+one followed by the most known tokens, then the latest; where the known tokens run out, the
+guesses repeat them, as a loop would). One pass of the model then runs the current token
+and the K guesses against the cache, which gives the greedy choice at each of the K + 1
+positions. The guesses are kept up to the first one that differs from the greedy choice,
+and that choice is kept too: 1 to K + 1 tokens per pass, and the very tokens plain greedy
+decoding makes (each kept token is the argmax given the kept tokens before it; only float
+rounding of a K + 1 token pass against a one token pass can differ, as for any batch
+shape). A step where no running row found an earlier occurrence runs the plain one-token
+pass instead.
 
 It pays where the output copies its input (summaries, edits of code or text, answers that
 quote a document, loops) and at batch 1, where a pass streams all the weights for a few
 rows of work: on a 2-core CPU an 11-token pass of OPT-125m costs about two one-token
-passes. Where the guesses miss, each step still makes one token, at the price of the
-longer pass; in a batch, the rows' misses add up (see below).
+passes, which is what a step pays when its guesses miss.
 
 Shapes stay fixed (one compiled loop per shape, as the plain loop): the buffer and cache get
 K spare columns, hidden by the padding mask; a step writes K + 1 columns and advances the
 index by what it kept. Rows of a batch advance together, by the fewest tokens any running
-row kept.
+row kept. On torch and NumPy the guessing, the one-token step and the K + 1 token step are
+each replayed from their own tape (zoo/ops/replay.py).
 """
 import numpy as np
 
 from zoo import ops
-from zoo.models.generation import _prefill_first, _stopped
+from zoo.models.generation import _prefill_first, _step, _stopped
 from zoo.ops.replay import replayable
 
 NGRAM = 2  # the longest run of last tokens looked up (then shorter ones)
@@ -65,21 +67,23 @@ class _Lookup:
         return ops.where(ops.any(found, axis=1), ops.take(after, best, axis=0), -1)
 
     def draft(self, buffer, mask, index):
-        """(B, K) guesses for the columns ``index ..``: the tokens after an earlier
-        occurrence of the last NGRAM tokens (or fewer, see best_match); the last token
-        repeated where the row has none (a guess that costs nothing when it misses)."""
+        """-> (B, K) guesses for the columns ``index ..``, (B,) bool "the row found them":
+        the tokens after an earlier occurrence of the last NGRAM tokens (or fewer, see
+        best_match), periodically extended; the last token repeated where the row found
+        none."""
         batch, width = buffer.shape
         start = ops.full((batch,), -1, "int32")
         for size in self.windows:
             start = ops.where(ops.less(start, 0), self.best_match(buffer, mask, index, size),
                               start)
-        last = ops.subtract(index, 1)
-        columns = ops.where(ops.expand_dims(ops.less(start, 0), 1),
-                            ops.add(ops.multiply(self.steps, 0), last),
-                            ops.add(ops.expand_dims(start, 1), self.steps))
-        # a continuation can run past what exists: those guesses are padding and miss
-        columns = ops.minimum(columns, width - 1)
-        return ops.take_along_axis(buffer, columns, axis=1)
+        found = ops.greater_equal(start, 0)
+        # the text from ``start`` repeats what follows with period ``index - start``: where
+        # the known continuation ends, the guesses go round again (a run of one token
+        # guesses more of it)
+        start = ops.where(found, start, ops.subtract(index, 1))
+        period = ops.expand_dims(ops.subtract(index, start), 1)                # (B, 1)
+        columns = ops.add(ops.expand_dims(start, 1), ops.mod(self.steps, period))
+        return ops.take_along_axis(buffer, columns, axis=1), found
 
 
 def _stop_run(chosen, stop_ids):
@@ -116,8 +120,16 @@ def loop_fn(model, sampler, stop_ids, count):
         def cond(buffer, cache, done, index):
             return ops.logical_and(ops.less(index, total), ops.logical_not(ops.all(done)))
 
-        def body(buffer, cache, done, index):
-            guesses = lookup.draft(buffer, mask, index)                       # (B, K)
+        def look(buffer, done, index):
+            guesses, found = lookup.draft(buffer, mask, index)
+            return guesses, ops.any(ops.logical_and(found, ops.logical_not(done)))
+
+        def one(buffer, cache, done, index):
+            buffer, cache, done, _ = _step(model, sampler, stop_ids, pad_id, buffer, mask, seed,
+                                           cache, index, done)
+            return buffer, cache, done, ops.add(index, 1)
+
+        def many(buffer, cache, done, index, guesses):
             last = ops.slice(buffer, [0, ops.subtract(index, 1)], (batch, 1))
             tokens = ops.concatenate([last, guesses], axis=1)                 # (B, K + 1)
             hidden, cache = model.backbone.call_with_cache(tokens, cache, ops.subtract(index, 1),
@@ -136,8 +148,16 @@ def loop_fn(model, sampler, stop_ids, count):
             done = ops.logical_or(done, ops.take(stopped, kept, axis=1))
             return buffer, cache, done, ops.add(index, ops.add(kept, 1))
 
+        # each piece taped on its own (torch, NumPy): which one runs is decided per step
+        look, one, many = replayable(look), replayable(one), replayable(many)
+
+        def body(buffer, cache, done, index):
+            guesses, found = look(buffer, done, index)
+            return ops.cond(found, lambda: many(buffer, cache, done, index, guesses),
+                            lambda: one(buffer, cache, done, index))
+
         start = (buffer, cache, done, ops.convert_to_tensor(np.int32(prompt_length + 1)))
-        buffer = ops.while_loop(cond, replayable(body), start)[0]
+        buffer = ops.while_loop(cond, body, start)[0]
         return ops.slice(buffer, [0, 0], (batch, total))
 
     return generate
