@@ -86,6 +86,9 @@ def build_parser():
     p.add_argument("task", metavar="TASK", help="e.g. fill-mask, text-generation")
     p.add_argument("--preset", required=True, metavar="HANDLE")
     p.add_argument("inputs", nargs="+", metavar="INPUT")
+    p.add_argument("-o", "--option", action="append", default=[], metavar="KEY=VALUE",
+                   help="a keyword for the pipeline call, repeatable; VALUE is read as JSON "
+                   "when it parses (e.g. -o max_new_tokens=16 -o prompt_lookup_num_tokens=10)")
     p.set_defaults(run=cmd_run)
     return parser
 
@@ -185,8 +188,32 @@ def cmd_run(args):
         raise RuntimeError("no pipelines yet: this zoo has no zoo.pipeline, so `zoo run` "
                            "cannot run a task")
     runner = pipeline(args.task, preset=args.preset)
+    options = _pipeline_options(args.task, runner, args.option)
     for text in args.inputs:
-        print(json.dumps({"input": text, "output": runner(text)}, default=_jsonable))
+        print(json.dumps({"input": text, "output": runner(text, **options)},
+                         default=_jsonable))
+
+
+def _pipeline_options(task, runner, pairs):
+    """``["k=v", ...]`` -> {k: v} (v read as JSON when it parses), checked against the
+    keywords the pipeline's ``run_batch`` takes."""
+    import inspect
+
+    known = [name for name, p in inspect.signature(runner.run_batch).parameters.items()
+             if name != "items" and p.kind is p.POSITIONAL_OR_KEYWORD]
+    options = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        if not sep or not key:
+            raise ValueError(f"zoo run: --option takes KEY=VALUE, got {pair!r}.")
+        if key not in known:
+            raise ValueError(f"zoo run {task}: unknown option {key!r}; this pipeline takes "
+                             f"{', '.join(known) or 'no options'}.")
+        try:
+            options[key] = json.loads(text)
+        except json.JSONDecodeError:
+            options[key] = text
+    return options
 
 
 def _jsonable(value):

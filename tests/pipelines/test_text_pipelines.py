@@ -1,4 +1,6 @@
 """Text pipelines on tiny random BERT presets saved in a temp dir, on the active backend."""
+import json
+
 import numpy as np
 import pytest
 
@@ -113,8 +115,6 @@ def test_zoo_run_command(presets, capsys):
 @pytest.fixture(scope="module")
 def opt_preset(tmp_path_factory):
     """A tiny random OPTCausalLM with a byte-level BPE tokenizer, saved as a preset."""
-    import json
-
     from tokenizers import Tokenizer, models, pre_tokenizers, trainers
 
     from zoo.models import OPTBackbone, OPTCausalLM, OPTCausalLMPreprocessor, OPTTokenizer
@@ -154,3 +154,19 @@ def test_text_generation(opt_preset):
     assert sampled == generate("the cat", max_new_tokens=6, do_sample=True, top_k=5, seed=1)
     beam = generate("the cat", max_new_tokens=4, num_beams=2)
     assert beam[0]["generated_text"].startswith("the cat")
+
+
+def test_zoo_run_passes_options(opt_preset, capsys):
+    path, model = opt_preset
+    code = cli.main(["run", "text-generation", "--preset", path, "the cat",
+                     "-o", "max_new_tokens=5", "-o", "prompt_lookup_num_tokens=4",
+                     "--option", "return_full_text=false"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    expected = model.generate("the cat", max_new_tokens=5)[len("the cat"):]
+    assert json.loads(out)["output"] == [{"generated_text": expected}]
+    code = cli.main(["run", "text-generation", "--preset", path, "the cat", "-o", "beams=2"])
+    err = capsys.readouterr().err
+    assert code == 1 and "unknown option 'beams'" in err and "num_beams" in err
+    assert cli.main(["run", "text-generation", "--preset", path, "x", "-o", "novalue"]) == 1
+    assert "KEY=VALUE" in capsys.readouterr().err
