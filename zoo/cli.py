@@ -199,6 +199,8 @@ def _pipeline_options(task, runner, pairs):
     keywords the pipeline's ``run_batch`` takes."""
     import inspect
 
+    if not pairs:
+        return {}
     known = [name for name, p in inspect.signature(runner.run_batch).parameters.items()
              if name != "items" and p.kind is p.POSITIONAL_OR_KEYWORD]
     options = {}
