@@ -74,6 +74,8 @@ def test_generate_under_model_parallel_matches_one_device():
         model = make(initial)
     tokens = model.generate(prompts, max_length=24)
     np.testing.assert_array_equal(tokens["token_ids"], expected["token_ids"])
+    guessed = model.generate(prompts, max_length=24, prompt_lookup_num_tokens=4)
+    np.testing.assert_array_equal(guessed["token_ids"], expected["token_ids"])
     kernel = next(v for v in model.variables if v.path.endswith("query/kernel"))
     assert tuple(kernel.value.sharding.spec) == (None, "model", None)  # still sharded
 

@@ -22,7 +22,10 @@ How a batch is generated (zoo/models/generation.py holds the loops):
   Repeated calls with the same shape never retrace;
 - ``streamer`` (a callable, or an object with ``put``/``end`` as transformers' streamers)
   receives each step's new token ids (B,) as NumPy: then the step is compiled instead of
-  the loop, and Python drives it.
+  the loop, and Python drives it;
+- ``prompt_lookup_num_tokens=K`` (greedy) runs the loop of zoo/models/prompt_lookup.py
+  instead: K guessed tokens checked per pass, the same output in fewer passes where it
+  repeats earlier text.
 
 Outputs are right-padded again: row i holds its prompt then its new tokens, and
 ``padding_mask`` marks both (a stop token included, what follows it not).
