@@ -46,6 +46,22 @@ def test_replayed_steps_equal_the_plain_ones():
     assert body.enabled == EAGER
 
 
+def test_results_that_are_equal_are_still_apart():
+    """NumPy hands back the one ``np.True_`` for every true scalar: two unrelated results
+    that were both true when recorded must stay two results on the tape."""
+    def body(x, wait, _):
+        found = ops.any(ops.greater(x, 2.0))     # true while recorded, false later
+        ready = ops.equal(wait, 0)                              # true throughout
+        return ops.add(x, -1.0), wait, ops.logical_and(found, ready)
+
+    start = (np.array([6.0, 0.0], np.float32), np.int32(0), np.bool_(False))
+    expected = [True] * 4 + [False] * 4
+    assert [bool(step[2]) for step in run_loop(body, 8, *start)] == expected
+    wrapped = replayable(body)
+    assert [bool(step[2]) for step in run_loop(wrapped, 8, *start)] == expected
+    assert wrapped.replays >= 4 if EAGER else wrapped.replays == 0
+
+
 @pytest.mark.skipif(not EAGER, reason="jax and tensorflow compile their loops: no tape")
 def test_a_tensor_made_beside_the_ops_turns_replay_off():
     def body(x):

@@ -12,12 +12,14 @@ and that choice is kept too: 1 to K + 1 tokens per pass, and the very tokens pla
 decoding makes (each kept token is the argmax given the kept tokens before it; only float
 rounding of a K + 1 token pass against a one token pass can differ, as for any batch
 shape). A step where no running row found an earlier occurrence runs the plain one-token
-pass instead.
+pass instead, and so do the steps after a pass that kept no guess: 1, then 2, 4, ... up to
+32 after misses in a row (one kept guess resets it), which bounds what guesses that keep
+missing can cost.
 
 It pays where the output copies its input (summaries, edits of code or text, answers that
 quote a document, loops) and at batch 1, where a pass streams all the weights for a few
 rows of work: on a 2-core CPU an 11-token pass of OPT-125m costs about two one-token
-passes, which is what a step pays when its guesses miss.
+passes, which is what a step pays when its guesses miss (hence the wait after a miss).
 
 Shapes stay fixed (one compiled loop per shape, as the plain loop): the buffer and cache get
 K spare columns, hidden by the padding mask; a step writes K + 1 columns and advances the
@@ -32,6 +34,7 @@ from zoo.models.generation import _prefill_first, _step, _stopped
 from zoo.ops.replay import replayable
 
 NGRAM = 2  # the longest run of last tokens looked up (then shorter ones)
+MAX_BACKOFF = 32  # the most one-token steps a run of misses makes the loop wait
 
 
 class _Lookup:
@@ -117,19 +120,25 @@ def loop_fn(model, sampler, stop_ids, count):
         buffer, cache, done, _ = _prefill_first(model, sampler, stop_ids, pad_id, buffer, mask,
                                                 seed, prompt_length)
 
-        def cond(buffer, cache, done, index):
+        # loop state: (buffer, cache, done, index, wait, backoff); ``wait`` counts the steps
+        # left before guessing again, ``backoff`` how long the next miss makes it
+        def cond(buffer, cache, done, index, wait, backoff):
             return ops.logical_and(ops.less(index, total), ops.logical_not(ops.all(done)))
 
-        def look(buffer, done, index):
+        def look(buffer, done, index, wait):
             guesses, found = lookup.draft(buffer, mask, index)
-            return guesses, ops.any(ops.logical_and(found, ops.logical_not(done)))
+            found = ops.any(ops.logical_and(found, ops.logical_not(done)))
+            return guesses, ops.logical_and(found, ops.equal(wait, 0))
 
-        def one(buffer, cache, done, index):
+        def one(buffer, cache, done, index, wait, backoff):
             buffer, cache, done, _ = _step(model, sampler, stop_ids, pad_id, buffer, mask, seed,
                                            cache, index, done)
-            return buffer, cache, done, ops.add(index, 1)
+            # (``where`` as in ``many``: on NumPy both then hand back the same kind of scalar,
+            # which keeps the loop's signature, and its tapes, fixed)
+            wait = ops.where(ops.greater(wait, 0), ops.subtract(wait, 1), 0)
+            return buffer, cache, done, ops.add(index, 1), wait, backoff
 
-        def many(buffer, cache, done, index, guesses):
+        def many(buffer, cache, done, index, wait, backoff, guesses):
             last = ops.slice(buffer, [0, ops.subtract(index, 1)], (batch, 1))
             tokens = ops.concatenate([last, guesses], axis=1)                 # (B, K + 1)
             hidden, cache = model.backbone.call_with_cache(tokens, cache, ops.subtract(index, 1),
@@ -146,17 +155,21 @@ def loop_fn(model, sampler, stop_ids, count):
             keep = ops.expand_dims(ops.less_equal(lookup.positions, kept), 0)  # (1, K + 1)
             buffer = ops.slice_update(buffer, [0, index], ops.where(keep, chosen, old))
             done = ops.logical_or(done, ops.take(stopped, kept, axis=1))
-            return buffer, cache, done, ops.add(index, ops.add(kept, 1))
+            # a miss: no guessing for ``backoff`` steps, and twice as long after the next miss
+            missed = ops.equal(kept, 0)
+            wait = ops.where(missed, backoff, 0)
+            backoff = ops.where(missed, ops.minimum(ops.multiply(backoff, 2), MAX_BACKOFF), 1)
+            return buffer, cache, done, ops.add(index, ops.add(kept, 1)), wait, backoff
 
         # each piece taped on its own (torch, NumPy): which one runs is decided per step
         look, one, many = replayable(look), replayable(one), replayable(many)
 
-        def body(buffer, cache, done, index):
-            guesses, found = look(buffer, done, index)
-            return ops.cond(found, lambda: many(buffer, cache, done, index, guesses),
-                            lambda: one(buffer, cache, done, index))
+        def body(*state):
+            guesses, go = look(state[0], state[2], state[3], state[4])
+            return ops.cond(go, lambda: many(*state, guesses), lambda: one(*state))
 
-        start = (buffer, cache, done, ops.convert_to_tensor(np.int32(prompt_length + 1)))
+        start = (buffer, cache, done, ops.convert_to_tensor(np.int32(prompt_length + 1)),
+                 ops.convert_to_tensor(np.int32(0)), ops.convert_to_tensor(np.int32(1)))
         buffer = ops.while_loop(cond, body, start)[0]
         return ops.slice(buffer, [0, 0], (batch, total))
 

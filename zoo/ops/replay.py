@@ -89,6 +89,7 @@ class _Recorder:
             out = fn(*args, **kwargs)
         finally:
             self.depth -= 1
+        out = _own(out)
         if name in _CONVERSIONS and id(out) in self.slots:
             return out  # handed its (already converted) input back
         fold = name in _FOLDABLE and not (_has_slot(args_t) or _has_slot(kwargs_t))
@@ -145,6 +146,14 @@ class _Recording:
     def __exit__(self, *exc):
         for name, module in self.saved.items():
             setattr(backend, name, module)
+
+
+def _own(out):
+    """``out``, as an object of its own: NumPy's ``np.True_`` and ``np.False_`` are shared
+    by every result with that value, so two unrelated results (``any(x)``, ``y == 0``)
+    could be the same object, and the tape, which follows tensors by identity, would read
+    one for the other. Such a result becomes a 0-d array (on the tape as when recorded)."""
+    return np.array(out) if type(out) is np.bool_ else out
 
 
 def _has_slot(template):
@@ -222,7 +231,7 @@ class _Tape:
             if kwargs_slots or kwargs_nested:
                 kwargs = _filled(dict(kwargs), kwargs_slots, kwargs_nested, values)
             if type(spec) is int:
-                values[spec] = fn(*args, **kwargs)
+                values[spec] = _own(fn(*args, **kwargs))
             else:
                 _store(spec, fn(*args, **kwargs), values)
         return tree.unflatten(self.treedef, [_fill(t, values) for t in self.outputs])

@@ -84,11 +84,13 @@ def test_the_end_of_the_position_table(varied):
         np.testing.assert_array_equal(guessed["token_ids"], plain["token_ids"])
 
 
-def passes_needed(tokens, prompt_length, count, pad_id):
+def passes_needed(tokens, prompt_length, count):
     """How many passes the lookup loop makes to write ``tokens`` after the first new one:
-    the guessing rule written out in Python, one step at a time."""
+    the guessing rule and the wait after a miss written out in Python, step by step."""
     tokens, index, passes = list(tokens), prompt_length + 1, 0
+    wait, backoff = 0, 1
     while index < len(tokens):
+        passes += 1
         start = -1
         for size in (2, 1):
             last = tokens[index - size:index]
@@ -97,20 +99,27 @@ def passes_needed(tokens, prompt_length, count, pad_id):
             if found:
                 start = max(found)[1]
                 break
-        if start < 0:  # nothing to guess from: a one-token pass
-            index, passes = index + 1, passes + 1
+        if start < 0 or wait > 0:  # a one-token pass
+            index, wait = index + 1, max(wait - 1, 0)
             continue
         guesses = [tokens[start + t % (index - start)] for t in range(count)]
         kept = 0
         while kept < count and index + kept < len(tokens) and \
                 guesses[kept] == tokens[index + kept]:
             kept += 1
-        index, passes = index + kept + 1, passes + 1
+        if kept == 0:
+            wait, backoff = backoff, min(2 * backoff, prompt_lookup.MAX_BACKOFF)
+        else:
+            wait, backoff = 0, 1
+        index += kept + 1
     return passes
 
 
 @pytest.mark.skipif(BACKEND not in ("torch", "numpy"), reason="counts the steps in Python")
-def test_fewer_passes_where_the_output_repeats(looping, monkeypatch):
+@pytest.mark.parametrize("model", ["looping", "varied"])
+def test_the_passes_the_rule_says(request, model, monkeypatch):
+    """Where the output repeats (looping) the loop makes far fewer passes than tokens; where
+    guesses miss (varied), misses make it wait before guessing again."""
     from zoo.ops import replay
 
     made = []
@@ -126,16 +135,20 @@ def test_fewer_passes_where_the_output_repeats(looping, monkeypatch):
             return super().__call__(*args)
 
     monkeypatch.setattr(prompt_lookup, "replayable", Counted)
+    causal_lm = request.getfixturevalue(model)
     row = {"token_ids": prompts()["token_ids"][1:2]}
-    plain = looping.generate(row, max_new_tokens=30, stop_token_ids=None)
-    guessed = looping.generate(row, max_new_tokens=30, stop_token_ids=None,
-                               prompt_lookup_num_tokens=8)
+    plain = causal_lm.generate(row, max_new_tokens=30, stop_token_ids=None)
+    guessed = causal_lm.generate(row, max_new_tokens=30, stop_token_ids=None,
+                                 prompt_lookup_num_tokens=8)
     np.testing.assert_array_equal(guessed["token_ids"], plain["token_ids"])
     look, one, many = made  # the three taped pieces of a step
     passes = one.calls + many.calls
+    assert passes == passes_needed(plain["token_ids"][0], 7, 8), (look.calls, one.calls, many.calls)
     assert look.calls == passes and look.replays >= passes - 3  # ran from the tape
-    assert passes == passes_needed(plain["token_ids"][0], 7, 8, looping._pad_id())
-    assert passes < 29 / 2, f"{passes} passes for 29 tokens after the first"
+    if model == "looping":
+        assert passes < 29 / 2, f"{passes} passes for 29 tokens after the first"
+    else:
+        assert many.calls < passes / 2  # misses make it wait
 
 
 def test_bad_input_is_named(looping):
