@@ -74,8 +74,7 @@ class _Lookup:
         the tokens after an earlier occurrence of the last NGRAM tokens (or fewer, see
         best_match), periodically extended; the last token repeated where the row found
         none."""
-        batch, width = buffer.shape
-        start = ops.full((batch,), -1, "int32")
+        start = ops.full((buffer.shape[0],), -1, "int32")
         for size in self.windows:
             start = ops.where(ops.less(start, 0), self.best_match(buffer, mask, index, size),
                               start)
