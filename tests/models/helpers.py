@@ -174,3 +174,24 @@ def run_task_test(cls, init_kwargs, train_data, expected_output_shape, predict_d
     assert type(revived.preprocessor) is type(getattr(task, "preprocessor", None))
     _weights_round_trip(task, cls.from_config(task.get_config()), arrays, reference, atol)
     return task
+
+
+def watch_replays(monkeypatch, module):
+    """Make ``module.replayable`` record each wrapper it makes (with ``.calls`` counting
+    every call of the wrapped body, recorded, replayed or run as written): -> that list."""
+    from zoo.ops import replay
+
+    made = []
+
+    class Counted(replay.replayable):
+        def __init__(self, body):
+            super().__init__(body)
+            self.calls = 0
+            made.append(self)
+
+        def __call__(self, *args):
+            self.calls += 1
+            return super().__call__(*args)
+
+    monkeypatch.setattr(module, "replayable", Counted)
+    return made

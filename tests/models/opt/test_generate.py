@@ -7,7 +7,7 @@ import pytest
 
 import zoo
 from tests.conftest import BACKEND
-from tests.models.helpers import to_numpy
+from tests.models.helpers import to_numpy, watch_replays
 from tests.models.opt.conftest import read_safetensors
 from zoo.models import OPTBackbone, OPTCausalLM, OPTCausalLMPreprocessor, OPTTokenizer, samplers
 from zoo.models.opt import convert
@@ -213,14 +213,7 @@ def test_replayed_steps_make_the_same_tokens(tiny, monkeypatch, sampler, stops, 
     from zoo.models import generation
     from zoo.ops import replay
 
-    made = []
-
-    class Counted(replay.replayable):
-        def __init__(self, body):
-            super().__init__(body)
-            made.append(self)
-
-    monkeypatch.setattr(generation, "replayable", Counted)
+    made = watch_replays(monkeypatch, generation)
     run = lambda: tiny.generate(prompts(tiny), max_new_tokens=10, sampler=sampler,  # noqa
                                 stop_token_ids=stops, seed=5,
                                 streamer=(lambda tokens: None) if streaming else None)
@@ -242,13 +235,6 @@ def test_mixed_precision_steps_replay_too(monkeypatch):
     from zoo.models import generation
     from zoo.ops import replay
 
-    made = []
-
-    class Counted(replay.replayable):
-        def __init__(self, body):
-            super().__init__(body)
-            made.append(self)
-
     zoo.config.set_random_seed(3)
     backbone = OPTBackbone(vocabulary_size=64, num_layers=2, num_heads=2, hidden_dim=16,
                            intermediate_dim=32, max_sequence_length=32, dropout=0.0,
@@ -256,7 +242,7 @@ def test_mixed_precision_steps_replay_too(monkeypatch):
     lm = OPTCausalLM(backbone, dtype="mixed_bfloat16")
     prompt = {"token_ids": np.array([[2, 40, 41], [2, 50, 1]], np.int32),
               "padding_mask": np.array([[1, 1, 1], [1, 1, 0]], np.int32)}
-    monkeypatch.setattr(generation, "replayable", Counted)
+    made = watch_replays(monkeypatch, generation)
     taped = lm.generate(prompt, max_new_tokens=10, stop_token_ids=None)["token_ids"]
     monkeypatch.setattr(replay, "_runs_python_loops", lambda: False)
     plain = lm.generate(prompt, max_new_tokens=10, stop_token_ids=None)["token_ids"]

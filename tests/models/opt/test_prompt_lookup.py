@@ -5,6 +5,7 @@ import pytest
 
 import zoo
 from tests.conftest import BACKEND
+from tests.models.helpers import watch_replays
 from zoo import ops
 from zoo.models import OPTBackbone, OPTCausalLM, prompt_lookup
 
@@ -120,21 +121,7 @@ def passes_needed(tokens, prompt_length, count):
 def test_the_passes_the_rule_says(request, model, monkeypatch):
     """Where the output repeats (looping) the loop makes far fewer passes than tokens; where
     guesses miss (varied), misses make it wait before guessing again."""
-    from zoo.ops import replay
-
-    made = []
-
-    class Counted(replay.replayable):
-        def __init__(self, body):
-            super().__init__(body)
-            self.calls = 0
-            made.append(self)
-
-        def __call__(self, *args):
-            self.calls += 1
-            return super().__call__(*args)
-
-    monkeypatch.setattr(prompt_lookup, "replayable", Counted)
+    made = watch_replays(monkeypatch, prompt_lookup)
     causal_lm = request.getfixturevalue(model)
     row = {"token_ids": prompts()["token_ids"][1:2]}
     plain = causal_lm.generate(row, max_new_tokens=30, stop_token_ids=None)
