@@ -9,17 +9,14 @@ import torch
 import torch.nn.functional as F
 
 from zoo.backend.common import config
+from zoo.backend.torch import packed_gemm
 from zoo.backend.torch.core import to_framework_dtype
 
 
 def linear(x, kernel, bias, activation=None):
-    if bias is None:
-        out = torch.matmul(x, kernel)
-    elif x.ndim == 2:
-        out = torch.addmm(bias, x, kernel)
-    else:
-        out = torch.addmm(bias, x.reshape(-1, x.shape[-1]), kernel)
-        out = out.reshape(*x.shape[:-1], kernel.shape[-1])
+    out = packed_gemm.linear(x, kernel, bias)  # a few rows by a weight: its packed copy
+    if out is None:
+        out = _product(x, kernel, bias)
     if activation is None:
         return out
     # the product is a fresh tensor: without autograd, activate it in place rather than
@@ -28,6 +25,15 @@ def linear(x, kernel, bias, activation=None):
     if torch.is_grad_enabled() and out.requires_grad:
         return _OUT_OF_PLACE[activation](out)
     return _IN_PLACE[activation](out)
+
+
+def _product(x, kernel, bias):
+    if bias is None:
+        return torch.matmul(x, kernel)
+    if x.ndim == 2:
+        return torch.addmm(bias, x, kernel)
+    out = torch.addmm(bias, x.reshape(-1, x.shape[-1]), kernel)
+    return out.reshape(*x.shape[:-1], kernel.shape[-1])
 
 
 _OUT_OF_PLACE = {"relu": F.relu, "gelu": F.gelu, "silu": F.silu}

@@ -1,0 +1,176 @@
+"""torch: products of a few rows by a weight run through the weight's MKL-packed copy
+(zoo/backend/torch/packed_gemm.py): the same numbers as the plain product, a copy made on
+the second meeting only, and never a stale one."""
+import numpy as np
+import pytest
+
+import zoo
+from zoo import layers
+
+from tests.conftest import BACKEND
+
+if BACKEND != "torch":
+    pytest.skip("the torch backend's packed weights", allow_module_level=True)
+
+import torch  # noqa: E402
+
+from zoo.backend.torch import packed_gemm  # noqa: E402
+
+pytestmark = pytest.mark.skipif(not packed_gemm._AVAILABLE, reason="torch built without MKL")
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache(monkeypatch):
+    cache = packed_gemm.PackedWeights(2 ** 30)
+    monkeypatch.setattr(packed_gemm, "_CACHE", cache)
+    return cache
+
+
+def packed_count(cache):
+    return sum(entry.packed is not None for entry in cache._entries.values())
+
+
+def dense(units=24, in_dim=16, seed=0, **kwargs):
+    zoo.config.set_random_seed(seed)
+    layer = layers.Dense(units, bias_initializer="glorot_uniform", **kwargs)
+    layer.build((None, in_dim))
+    return layer
+
+
+def call(layer, x):
+    with torch.no_grad():
+        return zoo.ops.convert_to_numpy(layer(x))
+
+
+def reference(layer, x):
+    return x @ zoo.ops.convert_to_numpy(layer.kernel.value) \
+        + zoo.ops.convert_to_numpy(layer.bias.value)
+
+
+def rows(n, in_dim=16, seed=1):
+    return np.random.default_rng(seed).normal(size=(n, in_dim)).astype("float32")
+
+
+@pytest.mark.parametrize("n", [2, 8, 128])
+def test_dense_matches_the_plain_product_and_packs_on_the_second_call(fresh_cache, n):
+    layer, x = dense(), rows(n)
+    first = call(layer, x)
+    assert packed_count(fresh_cache) == 0  # a one-off product packs nothing
+    second, third = call(layer, x), call(layer, x)
+    assert packed_count(fresh_cache) == 1
+    for out in (first, second, third):
+        np.testing.assert_allclose(out, reference(layer, x), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(third, first, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("n", [1, 129])
+def test_one_row_and_many_rows_are_never_packed(fresh_cache, n):
+    layer, x = dense(), rows(n)
+    for _ in range(3):
+        call(layer, x)
+    assert len(fresh_cache._entries) == 0
+
+
+def test_a_copy_per_row_count(fresh_cache):
+    layer = dense()
+    for n in (2, 3, 2, 3):
+        np.testing.assert_allclose(call(layer, rows(n)), reference(layer, rows(n)),
+                                   rtol=1e-6, atol=1e-6)
+    assert packed_count(fresh_cache) == 2
+
+
+def test_einsum_dense_kernel_is_packed_as_the_view_of_its_weight(fresh_cache):
+    zoo.config.set_random_seed(0)
+    layer = layers.EinsumDense("abc,cde->abde", (None, 4, 6), bias_axes="de")
+    x = np.random.default_rng(2).normal(size=(2, 3, 16)).astype("float32")
+    layer.build(x.shape)
+    want = np.einsum("abc,cde->abde", x, zoo.ops.convert_to_numpy(layer.kernel.value)) \
+        + zoo.ops.convert_to_numpy(layer.bias.value)
+    for _ in range(3):
+        np.testing.assert_allclose(call(layer, x), want, rtol=1e-6, atol=1e-6)
+    assert packed_count(fresh_cache) == 1
+
+
+def test_tied_head_few_rows_use_the_packed_table(fresh_cache):
+    zoo.config.set_random_seed(0)
+    embedding = layers.Embedding(50, 16)
+    embedding.build()
+    x = rows(4)
+    want = x @ zoo.ops.convert_to_numpy(embedding.embeddings.value).T
+    for _ in range(3):
+        with torch.no_grad():
+            got = zoo.ops.convert_to_numpy(embedding(x, reverse=True))
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
+    assert packed_count(fresh_cache) == 1
+
+
+def test_an_assigned_weight_is_never_read_from_a_stale_copy(fresh_cache):
+    layer, x = dense(), rows(4)
+    call(layer, x), call(layer, x)
+    assert packed_count(fresh_cache) == 1
+    new = np.random.default_rng(5).normal(size=(16, 24)).astype("float32")
+    layer.kernel.assign(new)
+    for _ in range(3):  # stale: plain once, then packed anew
+        np.testing.assert_allclose(call(layer, x), reference(layer, x), rtol=1e-6,
+                                   atol=1e-6)
+    assert packed_count(fresh_cache) == 1
+
+
+def test_a_training_step_is_seen_by_the_next_products(fresh_cache):
+    zoo.config.set_random_seed(0)
+    inputs = zoo.Input((16,))
+    model = zoo.Model(inputs, layers.Dense(3)(inputs))
+    model.compile(optimizer=zoo.optimizers.Adam(0.1), loss="mse")
+    x, y = rows(4), np.ones((4, 3), "float32")
+    for _ in range(2):
+        model.predict_on_batch(x)
+    assert packed_count(fresh_cache) == 1
+    model.train_on_batch(x, y)  # the fused Adam kernel updates the weight in place
+    kernel, bias = (zoo.ops.convert_to_numpy(v.value) for v in model.layers[-1].weights)
+    for _ in range(3):
+        np.testing.assert_allclose(model.predict_on_batch(x), x @ kernel + bias, rtol=1e-6,
+                                   atol=1e-6)
+
+
+def test_products_that_need_gradients_are_not_packed(fresh_cache):
+    layer, x = dense(), rows(4)
+    for _ in range(3):
+        out = layer(torch.from_numpy(x))
+    assert out.requires_grad and len(fresh_cache._entries) == 0
+
+
+def test_budget_frees_the_least_recently_used_copies():
+    weights = [torch.nn.Parameter(torch.randn(64, 16)) for _ in range(3)]
+    size = 64 * 16 * 4
+    cache = packed_gemm.PackedWeights(2 * size)
+    for w in weights:
+        for _ in range(2):
+            cache.get(w, w, 4, False)
+    assert cache.used == 2 * size
+    assert [e.packed is not None for e in cache._entries.values()] == [False, True, True]
+    assert packed_gemm.PackedWeights(size - 1).get(weights[0], weights[0], 4, False) is None
+
+
+def test_a_freed_weight_drops_its_copies():
+    cache = packed_gemm.PackedWeights(2 ** 20)
+    weight = torch.nn.Parameter(torch.randn(32, 16))
+    cache.get(weight, weight, 4, False), cache.get(weight, weight, 4, False)
+    assert cache.used == 32 * 16 * 4
+    del weight
+    assert cache.used == 0 and not cache._entries
+
+
+def test_budget_from_the_environment(monkeypatch):
+    monkeypatch.setenv("ZOO_TORCH_PACKED_WEIGHTS_MB", "1.5")
+    assert packed_gemm._budget_bytes() == int(1.5 * 2 ** 20)
+    monkeypatch.setenv("ZOO_TORCH_PACKED_WEIGHTS_MB", "lots")
+    with pytest.raises(ValueError, match="ZOO_TORCH_PACKED_WEIGHTS_MB='lots'"):
+        packed_gemm._budget_bytes()
+
+
+def test_a_zero_budget_packs_nothing(monkeypatch):
+    monkeypatch.setattr(packed_gemm, "_CACHE", packed_gemm.PackedWeights(0))
+    layer, x = dense(), rows(4)
+    for _ in range(3):
+        np.testing.assert_allclose(call(layer, x), reference(layer, x), rtol=1e-6, atol=1e-6)
+    assert not packed_gemm._CACHE._entries
