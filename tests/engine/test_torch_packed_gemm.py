@@ -151,6 +151,48 @@ def test_budget_frees_the_least_recently_used_copies():
     assert packed_gemm.PackedWeights(size - 1).get(weights[0], weights[0], 4, False) is None
 
 
+def test_a_loop_larger_than_the_budget_packs_what_fits_once():
+    """A cycle over more weights than fit must not free and re-pack every weight per step
+    (OPT-1.3b under the default budget)."""
+    weights = [torch.nn.Parameter(torch.randn(64, 16)) for _ in range(5)]
+    cache = packed_gemm.PackedWeights(2 * 64 * 16 * 4)
+    seen = []
+    for _ in range(6):
+        seen.append([cache.get(w, w, 4, False) for w in weights])
+    assert [p is not None for p in seen[-1]] == [True, True, False, False, False]
+    assert all(a is b for a, b in zip(seen[1][:2], seen[-1][:2]))  # the same copies
+
+
+def test_threads_share_the_cache():
+    import threading
+
+    weights = [torch.nn.Parameter(torch.randn(32, 16)) for _ in range(8)]
+    cache = packed_gemm.PackedWeights(3 * 32 * 16 * 4)
+    x = torch.randn(16, 4)
+    errors = []
+
+    def work():
+        try:
+            for _ in range(50):
+                for w in weights:
+                    packed = cache.get(w, w, 4, False)
+                    if packed is not None:
+                        got = torch.ops.mkl._mkl_linear(x.t().contiguous(), packed, w.detach(),
+                                                        None, 4)
+                        torch.testing.assert_close(got.t(), w.detach() @ x)
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert cache.used == 32 * 16 * 4 * sum(e.packed is not None
+                                           for e in cache._entries.values()) <= cache.budget
+
+
 def test_a_freed_weight_drops_its_copies():
     cache = packed_gemm.PackedWeights(2 ** 20)
     weight = torch.nn.Parameter(torch.randn(32, 16))

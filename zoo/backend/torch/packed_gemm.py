@@ -14,15 +14,19 @@ What is packed, and for how long:
   version counter), meets that row count: a one-off product (a prompt's forward, a kernel
   computed per call) packs nothing; a decode loop packs on its second step;
 * a packed copy costs as much memory as its weight. All copies together stay under
-  ``ZOO_TORCH_PACKED_WEIGHTS_MB`` (default 2048; 0 turns packing off); past it the least
-  recently used copies are freed first;
+  ``ZOO_TORCH_PACKED_WEIGHTS_MB`` (default 2048; 0 turns packing off). Past it, a new copy
+  frees the least recently used ones, but only those unused since the new one's weight
+  was last met: a loop whose weights do not all fit (OPT-1.3b at 5 GB) packs what fits
+  once and runs the rest plain, rather than freeing and re-packing every weight per step;
 * a copy lives as long as its weight and that weight's version: an in-place update (an
   optimizer step, ``Variable.assign``) makes it stale, and the next products pack anew;
 * only float32 CPU products whose result needs no gradient (``torch.no_grad``, or
   operands that require none).
 """
 import collections
+import itertools
 import os
+import threading
 import weakref
 
 import torch
@@ -42,10 +46,11 @@ def _budget_bytes():
 
 
 class _Entry:
-    __slots__ = ("ref", "version", "size", "packed")
+    __slots__ = ("ref", "version", "size", "packed", "last")
 
-    def __init__(self, ref, version, size):
-        self.ref, self.version, self.size, self.packed = ref, version, size, None
+    def __init__(self, ref, version, size, now):
+        self.ref, self.version, self.size, self.packed, self.last = \
+            ref, version, size, None, now
 
 
 class PackedWeights:
@@ -57,6 +62,10 @@ class PackedWeights:
         self.budget = budget_bytes
         self.used = 0
         self._entries = collections.OrderedDict()
+        self._clock = itertools.count()
+        # pipelines may decode in several threads; re-entrant, because a weight freed
+        # while this thread holds it runs _drop (a weakref callback) in this thread
+        self._lock = threading.RLock()
 
     def get(self, weight, matrix, rows, transposed):
         """The packed copy of ``matrix.T if transposed else matrix`` (out, in) for
@@ -67,27 +76,32 @@ class PackedWeights:
         except RuntimeError:  # an inference-mode tensor keeps no version counter
             return None
         key = (id(weight), tuple(matrix.shape), rows, transposed)
-        entry = self._entries.get(key)
-        if entry is None or entry.ref() is not weight:
-            self._drop(key)
-            self._entries[key] = _Entry(weakref.ref(weight, self._dropper(key)), version,
-                                        weight.numel() * weight.element_size())
-            return None  # the first meeting packs nothing
-        self._entries.move_to_end(key)
-        if entry.version != version:  # changed in place since: wait for a second meeting
-            self._release(entry)
-            entry.version = version
-            return None
-        if entry.packed is None and self._make_room(entry.size):
-            source = matrix.detach()
-            entry.packed = torch.ops.mkl._mkl_reorder_linear_weight(
-                source.t() if transposed else source, rows)
-            self.used += entry.size
-        return entry.packed
+        with self._lock:
+            now = next(self._clock)
+            entry = self._entries.get(key)
+            if entry is None or entry.ref() is not weight:
+                self._drop(key)
+                self._entries[key] = _Entry(weakref.ref(weight, self._dropper(key)),
+                                            version, weight.numel() * weight.element_size(),
+                                            now)
+                return None  # the first meeting packs nothing
+            self._entries.move_to_end(key)
+            previous, entry.last = entry.last, now
+            if entry.version != version:  # changed in place: wait for a second meeting
+                self._release(entry)
+                entry.version = version
+                return None
+            if entry.packed is None and self._make_room(entry.size, previous):
+                source = matrix.detach()
+                entry.packed = torch.ops.mkl._mkl_reorder_linear_weight(
+                    source.t() if transposed else source, rows)
+                self.used += entry.size
+            return entry.packed
 
-    def _make_room(self, size):
-        for entry in self._entries.values():  # least recently used first
-            if self.used + size <= self.budget:
+    def _make_room(self, size, since):
+        """Frees copies, least recently used first, among those unused since ``since``."""
+        for entry in list(self._entries.values()):  # (a callback may drop some meanwhile)
+            if self.used + size <= self.budget or entry.last >= since:
                 break
             self._release(entry)
         return self.used + size <= self.budget
@@ -107,9 +121,10 @@ class PackedWeights:
         return drop
 
     def _drop(self, key):
-        entry = self._entries.pop(key, None)
-        if entry is not None:
-            self._release(entry)
+        with self._lock:
+            entry = self._entries.pop(key, None)
+            if entry is not None:
+                self._release(entry)
 
 
 _CACHE = PackedWeights(_budget_bytes())
