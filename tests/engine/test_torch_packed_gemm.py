@@ -216,3 +216,25 @@ def test_a_zero_budget_packs_nothing(monkeypatch):
     for _ in range(3):
         np.testing.assert_allclose(call(layer, x), reference(layer, x), rtol=1e-6, atol=1e-6)
     assert not packed_gemm._CACHE._entries
+
+
+def test_generate_decodes_through_packed_copies_with_the_same_tokens(monkeypatch, fresh_cache):
+    from zoo.models import OPTBackbone, OPTCausalLM
+
+    zoo.config.set_random_seed(3)
+    backbone = OPTBackbone(vocabulary_size=64, num_layers=2, num_heads=2, hidden_dim=16,
+                           intermediate_dim=32, max_sequence_length=48, dropout=0.0)
+    lm = OPTCausalLM(backbone)
+    for variable in backbone.weights:  # order-1 weights: varied tokens
+        if variable.path.endswith(("kernel", "embeddings")):
+            rng = np.random.default_rng(len(variable.path))
+            variable.assign(rng.normal(0, 0.5, variable.shape).astype("float32"))
+    ids = np.array([[2, 40, 41, 42, 43], [2, 50, 51, 1, 1], [2, 60, 1, 1, 1]], np.int32)
+    prompts = {"token_ids": ids, "padding_mask": (ids != 1).astype(np.int32)}
+    packed = lm.generate(prompts, max_new_tokens=12, stop_token_ids=None)
+    # every layer product, each attention projection and the tied head: 3 rows per step
+    assert packed_count(fresh_cache) == 2 * 6 + 1
+    monkeypatch.setattr(packed_gemm, "_CACHE", packed_gemm.PackedWeights(0))
+    plain = lm.generate(prompts, max_new_tokens=12, stop_token_ids=None)
+    np.testing.assert_array_equal(packed["token_ids"], plain["token_ids"])
+    np.testing.assert_array_equal(packed["padding_mask"], plain["padding_mask"])
