@@ -25,7 +25,7 @@ How a batch is generated (zoo/models/generation.py holds the loops):
   the loop, and Python drives it;
 - ``prompt_lookup_num_tokens=K`` (greedy) runs the loop of zoo/models/prompt_lookup.py
   instead: K guessed tokens checked per pass, the same output in fewer passes where it
-  repeats earlier text.
+  repeats earlier text (a streamer still gets one call per token position).
 
 Outputs are right-padded again: row i holds its prompt then its new tokens, and
 ``padding_mask`` marks both (a stop token included, what follows it not).
@@ -85,7 +85,7 @@ class CausalLM(Task):
           the same tokens, in fewer passes where the output repeats its input.
         """
         sampler = samplers.get(sampler)
-        lookup = self._lookup_count(prompt_lookup_num_tokens, sampler, streamer)
+        lookup = self._lookup_count(prompt_lookup_num_tokens, sampler)
         text = _is_text(inputs)
         if text:
             token_ids, padding_mask, single = self._tokenize_prompts(inputs)
@@ -105,6 +105,9 @@ class CausalLM(Task):
                 ops.convert_to_tensor(seed_tensor))
         if streamer is None:
             out_ids = run(*args, prompt_ids.shape[1])
+        elif lookup:
+            out_ids = prompt_lookup.stream(run, args, prompt_ids.shape[1], total, streamer,
+                                           stops)
         else:
             out_ids = generation.stream(run, args, prompt_ids.shape[1], total, streamer,
                                         stops, self._pad_id())
@@ -200,7 +203,7 @@ class CausalLM(Task):
             return (int(stop_token_ids),)
         return tuple(int(t) for t in stop_token_ids)
 
-    def _lookup_count(self, count, sampler, streamer):
+    def _lookup_count(self, count, sampler):
         if count is None:
             return 0
         name = f"{type(self).__name__}.generate"
@@ -210,9 +213,6 @@ class CausalLM(Task):
         if not isinstance(sampler, samplers.GreedySampler):
             raise ValueError(f"{name}: prompt_lookup_num_tokens needs sampler='greedy' (the "
                              f"guesses are checked against the argmax), got {sampler!r}.")
-        if streamer is not None:
-            raise ValueError(f"{name}: prompt_lookup_num_tokens makes several tokens per "
-                             f"step and does not stream; pass streamer=None.")
         return int(count)
 
     def _generate_function(self, sampler, stops, streaming, lookup=0):
@@ -223,7 +223,11 @@ class CausalLM(Task):
         key = (sampler.cache_key(), stops, streaming, lookup)
         if key not in functions:
             make = self.make_generate_function
-            if lookup:
+            if lookup and streaming:
+                functions[key] = (make(prompt_lookup.prefill_fn(self, sampler, stops, lookup),
+                                       static_argnums=(3,)),
+                                  make(prompt_lookup.step_fn(self, sampler, stops, lookup)))
+            elif lookup:
                 functions[key] = make(prompt_lookup.loop_fn(self, sampler, stops, lookup),
                                       static_argnums=(3,))
             elif streaming:

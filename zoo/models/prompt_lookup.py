@@ -25,7 +25,9 @@ Shapes stay fixed (one compiled loop per shape, as the plain loop): the buffer a
 K spare columns, hidden by the padding mask; a step writes K + 1 columns and advances the
 index by what it kept. Rows of a batch advance together, by the fewest tokens any running
 row kept. On torch and NumPy the guessing, the one-token step and the K + 1 token step are
-each replayed from their own tape (zoo/ops/replay.py).
+each replayed from their own tape (zoo/ops/replay.py). With a streamer, Python runs a
+compiled prefill and a compiled step (not replayed, as plain streaming) and hands the
+streamer each kept column in order, one call per token position.
 """
 import numpy as np
 
@@ -106,6 +108,69 @@ def _kept(chosen, guesses, done, stop_ids):
     return ops.cast(ops.min(ops.where(done, count, run)), "int32"), stopped
 
 
+def _widened(buffer, mask, count, pad_id):
+    """The buffer and mask with ``count`` spare columns (padding, masked out) for the
+    guesses past the last real column."""
+    batch = buffer.shape[0]
+    buffer = ops.concatenate([buffer, ops.full((batch, count), pad_id, "int32")], axis=1)
+    mask = ops.concatenate([mask, ops.zeros((batch, count), ops.dtype(mask))], axis=1)
+    return buffer, mask
+
+
+def _pieces(model, sampler, stop_ids, count, mask, seed):
+    """-> (look, one, many), the parts of a step, for a widened (B, total + K) ``mask``.
+    Loop state: (buffer, cache, done, index, wait, backoff); ``wait`` counts the steps left
+    before guessing again, ``backoff`` how long the next miss makes it."""
+    pad_id = model._pad_id()
+    batch = mask.shape[0]
+    lookup = _Lookup(mask.shape[1], count)
+
+    def look(buffer, done, index, wait):
+        guesses, found = lookup.draft(buffer, mask, index)
+        found = ops.any(ops.logical_and(found, ops.logical_not(done)))
+        return guesses, ops.logical_and(found, ops.equal(wait, 0))
+
+    def one(buffer, cache, done, index, wait, backoff):
+        buffer, cache, done, _ = _step(model, sampler, stop_ids, pad_id, buffer, mask, seed,
+                                       cache, index, done)
+        # (``where`` as in ``many``: on NumPy both then hand back the same kind of scalar,
+        # which keeps the loop's signature, and its tapes, fixed)
+        wait = ops.where(ops.greater(wait, 0), ops.subtract(wait, 1), 0)
+        return buffer, cache, done, ops.add(index, 1), wait, backoff
+
+    def many(buffer, cache, done, index, wait, backoff, guesses):
+        last = ops.slice(buffer, [0, ops.subtract(index, 1)], (batch, 1))
+        tokens = ops.concatenate([last, guesses], axis=1)                 # (B, K + 1)
+        hidden, cache = model.backbone.call_with_cache(tokens, cache, ops.subtract(index, 1),
+                                                       padding_mask=mask)
+        logits = ops.cast(model.logits_from_hidden(hidden), "float32")    # (B, K + 1, V)
+        chosen = ops.cast(ops.argmax(logits, axis=-1), "int32")
+        kept, stopped = _kept(chosen, guesses, done, stop_ids)
+        # a row writes padding after its stop token (and from the start once done)
+        before = ops.concatenate([ops.expand_dims(done, 1),
+                                  ops.slice(stopped, [0, 0], (batch, count))], axis=1)
+        before = ops.logical_or(before, ops.expand_dims(done, 1))
+        chosen = ops.where(before, pad_id, chosen)
+        old = ops.slice(buffer, [0, index], (batch, count + 1))
+        keep = ops.expand_dims(ops.less_equal(lookup.positions, kept), 0)  # (1, K + 1)
+        buffer = ops.slice_update(buffer, [0, index], ops.where(keep, chosen, old))
+        done = ops.logical_or(done, ops.take(stopped, kept, axis=1))
+        # a miss: no guessing for ``backoff`` steps, and twice as long after the next miss
+        missed = ops.equal(kept, 0)
+        wait = ops.where(missed, backoff, 0)
+        backoff = ops.where(missed, ops.minimum(ops.multiply(backoff, 2), MAX_BACKOFF), 1)
+        return buffer, cache, done, ops.add(index, ops.add(kept, 1)), wait, backoff
+
+    return look, one, many
+
+
+def _body(look, one, many):
+    def body(*state):
+        guesses, go = look(state[0], state[2], state[3], state[4])
+        return ops.cond(go, lambda: many(*state, guesses), lambda: one(*state))
+    return body
+
+
 def loop_fn(model, sampler, stop_ids, count):
     """-> fn(buffer, mask, seed, prompt_length) -> the finished buffer (B, L), as
     generation.loop_fn, with ``count`` prompt-lookup guesses per step (greedy only)."""
@@ -113,63 +178,74 @@ def loop_fn(model, sampler, stop_ids, count):
 
     def generate(buffer, mask, seed, prompt_length):
         batch, total = buffer.shape
-        buffer = ops.concatenate([buffer, ops.full((batch, count), pad_id, "int32")], axis=1)
-        mask = ops.concatenate([mask, ops.zeros((batch, count), ops.dtype(mask))], axis=1)
-        lookup = _Lookup(total + count, count)
+        buffer, mask = _widened(buffer, mask, count, pad_id)
         buffer, cache, done, _ = _prefill_first(model, sampler, stop_ids, pad_id, buffer, mask,
                                                 seed, prompt_length)
 
-        # loop state: (buffer, cache, done, index, wait, backoff); ``wait`` counts the steps
-        # left before guessing again, ``backoff`` how long the next miss makes it
         def cond(buffer, cache, done, index, wait, backoff):
             return ops.logical_and(ops.less(index, total), ops.logical_not(ops.all(done)))
 
-        def look(buffer, done, index, wait):
-            guesses, found = lookup.draft(buffer, mask, index)
-            found = ops.any(ops.logical_and(found, ops.logical_not(done)))
-            return guesses, ops.logical_and(found, ops.equal(wait, 0))
-
-        def one(buffer, cache, done, index, wait, backoff):
-            buffer, cache, done, _ = _step(model, sampler, stop_ids, pad_id, buffer, mask, seed,
-                                           cache, index, done)
-            # (``where`` as in ``many``: on NumPy both then hand back the same kind of scalar,
-            # which keeps the loop's signature, and its tapes, fixed)
-            wait = ops.where(ops.greater(wait, 0), ops.subtract(wait, 1), 0)
-            return buffer, cache, done, ops.add(index, 1), wait, backoff
-
-        def many(buffer, cache, done, index, wait, backoff, guesses):
-            last = ops.slice(buffer, [0, ops.subtract(index, 1)], (batch, 1))
-            tokens = ops.concatenate([last, guesses], axis=1)                 # (B, K + 1)
-            hidden, cache = model.backbone.call_with_cache(tokens, cache, ops.subtract(index, 1),
-                                                           padding_mask=mask)
-            logits = ops.cast(model.logits_from_hidden(hidden), "float32")    # (B, K + 1, V)
-            chosen = ops.cast(ops.argmax(logits, axis=-1), "int32")
-            kept, stopped = _kept(chosen, guesses, done, stop_ids)
-            # a row writes padding after its stop token (and from the start once done)
-            before = ops.concatenate([ops.expand_dims(done, 1),
-                                      ops.slice(stopped, [0, 0], (batch, count))], axis=1)
-            before = ops.logical_or(before, ops.expand_dims(done, 1))
-            chosen = ops.where(before, pad_id, chosen)
-            old = ops.slice(buffer, [0, index], (batch, count + 1))
-            keep = ops.expand_dims(ops.less_equal(lookup.positions, kept), 0)  # (1, K + 1)
-            buffer = ops.slice_update(buffer, [0, index], ops.where(keep, chosen, old))
-            done = ops.logical_or(done, ops.take(stopped, kept, axis=1))
-            # a miss: no guessing for ``backoff`` steps, and twice as long after the next miss
-            missed = ops.equal(kept, 0)
-            wait = ops.where(missed, backoff, 0)
-            backoff = ops.where(missed, ops.minimum(ops.multiply(backoff, 2), MAX_BACKOFF), 1)
-            return buffer, cache, done, ops.add(index, ops.add(kept, 1)), wait, backoff
-
         # each piece taped on its own (torch, NumPy): which one runs is decided per step
-        look, one, many = replayable(look), replayable(one), replayable(many)
-
-        def body(*state):
-            guesses, go = look(state[0], state[2], state[3], state[4])
-            return ops.cond(go, lambda: many(*state, guesses), lambda: one(*state))
-
+        look, one, many = (replayable(piece) for piece in
+                           _pieces(model, sampler, stop_ids, count, mask, seed))
         start = (buffer, cache, done, ops.convert_to_tensor(np.int32(prompt_length + 1)),
                  ops.convert_to_tensor(np.int32(0)), ops.convert_to_tensor(np.int32(1)))
-        buffer = ops.while_loop(cond, body, start)[0]
+        buffer = ops.while_loop(cond, _body(look, one, many), start)[0]
         return ops.slice(buffer, [0, 0], (batch, total))
 
     return generate
+
+
+# -- streaming: Python drives a compiled prefill and a compiled lookup step ---------------
+def prefill_fn(model, sampler, stop_ids, count):
+    """-> fn(buffer, mask, seed, prompt_length) -> (widened buffer, widened mask, cache,
+    done, first tokens)."""
+    pad_id = model._pad_id()
+
+    def prefill(buffer, mask, seed, prompt_length):
+        buffer, mask = _widened(buffer, mask, count, pad_id)
+        buffer, cache, done, tokens = _prefill_first(model, sampler, stop_ids, pad_id, buffer,
+                                                     mask, seed, prompt_length)
+        return buffer, mask, cache, done, tokens
+
+    return prefill
+
+
+def step_fn(model, sampler, stop_ids, count):
+    """-> fn(buffer, mask, seed, cache, done, index, wait, backoff) -> (buffer, cache, done,
+    index, wait, backoff): one step of the loop above, 1 to K + 1 tokens."""
+    def step(buffer, mask, seed, cache, done, index, wait, backoff):
+        body = _body(*_pieces(model, sampler, stop_ids, count, mask, seed))
+        return body(buffer, cache, done, index, wait, backoff)
+
+    return step
+
+
+def stream(functions, args, prompt_length, total, streamer, stop_ids):
+    """Python runs the compiled steps and hands ``streamer`` each new column (B,) in order,
+    as many per step as the step kept, up to the column where the last row stopped (what
+    generation.stream hands it, one call per token position)."""
+    prefill, step = functions
+    buffer, mask, seed = args
+    put = getattr(streamer, "put", streamer)
+    stops = np.asarray(stop_ids or (), np.int64)
+    buffer, mask, cache, done, tokens = prefill(buffer, mask, seed, prompt_length)
+    first = np.asarray(ops.convert_to_numpy(tokens))
+    put(first)
+    stopped = np.isin(first, stops)
+    index, wait, backoff = (ops.convert_to_tensor(np.int32(v))
+                            for v in (prompt_length + 1, 0, 1))
+    at = prompt_length + 1
+    while at < total and not stopped.all():
+        buffer, cache, done, index, wait, backoff = step(buffer, mask, seed, cache, done,
+                                                         index, wait, backoff)
+        reached = min(int(ops.convert_to_numpy(index)), total)
+        for column in np.asarray(ops.convert_to_numpy(buffer))[:, at:reached].T:
+            if stopped.all():
+                break
+            put(np.ascontiguousarray(column))
+            stopped |= np.isin(column, stops)
+        at = reached
+    if hasattr(streamer, "end"):
+        streamer.end()
+    return ops.slice(buffer, [0, 0], (buffer.shape[0], total))

@@ -75,6 +75,37 @@ def test_the_tokens_of_plain_greedy(request, model, count, stops):
     np.testing.assert_array_equal(guessed["padding_mask"], plain["padding_mask"])
 
 
+@pytest.mark.parametrize("model, stops, every_row_stops", [
+    ("looping", None, False), ("varied", [45, 61, 2], True), ("looping", [38, 45, 61], False)])
+def test_a_streamer_sees_what_plain_streaming_shows(request, model, stops, every_row_stops):
+    """One call per token position, the same columns as plain greedy streaming (up to the
+    one where the last row stopped), then ``end``; the same output as without a streamer."""
+    model = request.getfixturevalue(model)
+
+    class Streamer:
+        def __init__(self):
+            self.columns, self.ended = [], False
+
+        def put(self, column):
+            self.columns.append(np.asarray(column).tolist())
+
+        def end(self):
+            self.ended = True
+
+    plain, guessed = Streamer(), Streamer()
+    want = model.generate(prompts(), max_new_tokens=30, stop_token_ids=stops, streamer=plain)
+    got = model.generate(prompts(), max_new_tokens=30, stop_token_ids=stops, streamer=guessed,
+                         prompt_lookup_num_tokens=5)
+    assert guessed.ended and guessed.columns == plain.columns
+    # (the varied rows all stop early: the columns end with the last row's stop token)
+    assert (len(plain.columns) < 30) == every_row_stops
+    np.testing.assert_array_equal(got["token_ids"], want["token_ids"])
+    np.testing.assert_array_equal(got["padding_mask"], want["padding_mask"])
+    unstreamed = model.generate(prompts(), max_new_tokens=30, stop_token_ids=stops,
+                                prompt_lookup_num_tokens=5)
+    np.testing.assert_array_equal(got["token_ids"], unstreamed["token_ids"])
+
+
 def test_the_end_of_the_position_table(varied):
     """The guesses need spare positions: near max_sequence_length (48) there are fewer,
     at it none (the plain loop runs)."""
@@ -144,7 +175,4 @@ def test_bad_input_is_named(looping):
             looping.generate(prompts(), max_new_tokens=3, prompt_lookup_num_tokens=count)
     with pytest.raises(ValueError, match="needs sampler='greedy'"):
         looping.generate(prompts(), max_new_tokens=3, sampler="top_k",
-                         prompt_lookup_num_tokens=4)
-    with pytest.raises(ValueError, match="does not stream"):
-        looping.generate(prompts(), max_new_tokens=3, streamer=print,
                          prompt_lookup_num_tokens=4)
