@@ -149,22 +149,6 @@ def test_slice_and_slice_update(mode):
     np.testing.assert_array_equal(block, x[2:4, 1:3])
 
 
-@pytest.mark.skipif(BACKEND != "tensorflow", reason="XLA's compile-time constants, via TF")
-def test_a_dynamic_slice_start_is_not_baked_into_the_compiled_function():
-    """A start that is an argument of an XLA function must stay an argument: one compiled
-    program for every value (a streamed decoding step passes the index each token). XLA's
-    Slice takes its starts as compile-time constants, so each new start compiled anew."""
-    import tensorflow as tf
-
-    x = ops.convert_to_tensor(np.arange(60, dtype="int32").reshape(3, 20))
-    fn = tf.function(lambda start: ops.slice(x, [0, start], (3, 2)), jit_compile=True,
-                     autograph=False)
-    programs = {fn.experimental_get_compiler_ir(tf.constant(start))(stage="hlo")
-                for start in (3, 7)}
-    assert len(programs) == 1
-    np.testing.assert_array_equal(fn(tf.constant(19)), np.asarray(x)[:, 18:20])  # clamped
-
-
 @pytest.mark.parametrize("mode", MODES)
 def test_kv_cache_decoding_loop(mode):
     """The pattern generate() uses: write one step per iteration into a fixed-size cache."""

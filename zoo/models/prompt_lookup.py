@@ -32,7 +32,7 @@ streamer each kept column in order, one call per token position.
 import numpy as np
 
 from zoo import ops
-from zoo.models.generation import _prefill_first, _step, _stopped
+from zoo.models.generation import _prefill_first, _step, _stopped, one_trip
 from zoo.ops.replay import replayable
 
 NGRAM = 2  # the longest run of last tokens looked up (then shorter ones)
@@ -216,7 +216,7 @@ def step_fn(model, sampler, stop_ids, count):
     index, wait, backoff): one step of the loop above, 1 to K + 1 tokens."""
     def step(buffer, mask, seed, cache, done, index, wait, backoff):
         body = _body(*_pieces(model, sampler, stop_ids, count, mask, seed))
-        return body(buffer, cache, done, index, wait, backoff)
+        return one_trip(lambda state: body(*state), (buffer, cache, done, index, wait, backoff))
 
     return step
 

@@ -176,3 +176,32 @@ def test_bad_input_is_named(looping):
     with pytest.raises(ValueError, match="needs sampler='greedy'"):
         looping.generate(prompts(), max_new_tokens=3, sampler="top_k",
                          prompt_lookup_num_tokens=4)
+
+
+@pytest.mark.skipif(BACKEND != "tensorflow", reason="XLA's compile-time constants, via TF")
+@pytest.mark.parametrize("count", [None, 4])
+def test_a_streamed_step_is_one_program_for_every_index(looping, monkeypatch, count):
+    """XLA takes a slice's start as a compile-time constant where it can trace it to an
+    argument: a streamed step, given the index, compiled anew for every token until it
+    ran as a one-trip loop (generation.one_trip)."""
+    from zoo.models import generation
+
+    module = prompt_lookup if count else generation
+    calls = []
+
+    def watch(functions, *rest):
+        prefill, step = functions
+
+        def step_watched(*args):
+            calls.append((step, args))
+            return step(*args)
+        return original((prefill, step_watched), *rest)
+
+    original = module.stream
+    monkeypatch.setattr(module, "stream", watch)
+    looping.generate(prompts(), max_new_tokens=5, stop_token_ids=None, streamer=lambda c: None,
+                     prompt_lookup_num_tokens=count)
+    assert len(calls) >= 2
+    programs = {step.compiled.experimental_get_compiler_ir(*args)(stage="hlo")
+                for step, args in calls[:2]}
+    assert len(programs) == 1
