@@ -1,6 +1,7 @@
-"""torch: products of a few rows by a weight run through the weight's MKL-packed copy
-(zoo/backend/torch/packed_gemm.py): the same numbers as the plain product, a copy made on
-the second meeting only, and never a stale one."""
+"""torch: products of a few rows by a weight run through the weight's packed copy (MKL's
+or oneDNN's, zoo/backend/torch/packed_gemm.py): the same numbers as the plain product, a
+copy made on the second meeting only, never a stale one, and the kernel a row count uses
+timed once against the plain product."""
 import numpy as np
 import pytest
 
@@ -16,12 +17,27 @@ import torch  # noqa: E402
 
 from zoo.backend.torch import packed_gemm  # noqa: E402
 
-pytestmark = pytest.mark.skipif(not packed_gemm._AVAILABLE, reason="torch built without MKL")
+pytestmark = pytest.mark.skipif(not packed_gemm._AVAILABLE,
+                                reason="torch built without MKL or oneDNN")
+KERNEL_NAMES = sorted(packed_gemm.KERNELS)
+
+
+def first_kernel():
+    return packed_gemm.KERNELS[KERNEL_NAMES[0]]
+
+
+@pytest.fixture(params=KERNEL_NAMES)
+def kernel(request):
+    return packed_gemm.KERNELS[request.param]
 
 
 @pytest.fixture(autouse=True)
-def fresh_cache(monkeypatch):
-    cache = packed_gemm.PackedWeights(2 ** 30)
+def fresh_cache(monkeypatch, request):
+    """A cache that packs with the test's ``kernel`` (the first available one where the
+    test takes none), so which kernel runs does not depend on timing."""
+    chosen = request.getfixturevalue("kernel") if "kernel" in request.fixturenames \
+        else first_kernel()
+    cache = packed_gemm.PackedWeights(2 ** 30, [chosen])
     monkeypatch.setattr(packed_gemm, "_CACHE", cache)
     return cache
 
@@ -51,8 +67,8 @@ def rows(n, in_dim=16, seed=1):
     return np.random.default_rng(seed).normal(size=(n, in_dim)).astype("float32")
 
 
-@pytest.mark.parametrize("n", [2, 8, 128])
-def test_dense_matches_the_plain_product_and_packs_on_the_second_call(fresh_cache, n):
+@pytest.mark.parametrize("n", [1, 2, 8, 128])
+def test_dense_matches_the_plain_product_and_packs_on_the_second_call(fresh_cache, kernel, n):
     layer, x = dense(), rows(n)
     first = call(layer, x)
     assert packed_count(fresh_cache) == 0  # a one-off product packs nothing
@@ -63,15 +79,14 @@ def test_dense_matches_the_plain_product_and_packs_on_the_second_call(fresh_cach
     np.testing.assert_allclose(third, first, rtol=1e-6, atol=1e-7)
 
 
-@pytest.mark.parametrize("n", [1, 129])
-def test_one_row_and_many_rows_are_never_packed(fresh_cache, n):
-    layer, x = dense(), rows(n)
+def test_more_than_128_rows_are_never_packed(fresh_cache):
+    layer, x = dense(), rows(129)
     for _ in range(3):
         call(layer, x)
     assert len(fresh_cache._entries) == 0
 
 
-def test_a_copy_per_row_count(fresh_cache):
+def test_a_copy_per_row_count(fresh_cache, kernel):
     layer = dense()
     for n in (2, 3, 2, 3):
         np.testing.assert_allclose(call(layer, rows(n)), reference(layer, rows(n)),
@@ -79,7 +94,7 @@ def test_a_copy_per_row_count(fresh_cache):
     assert packed_count(fresh_cache) == 2
 
 
-def test_einsum_dense_kernel_is_packed_as_the_view_of_its_weight(fresh_cache):
+def test_einsum_dense_kernel_is_packed_as_the_view_of_its_weight(fresh_cache, kernel):
     zoo.config.set_random_seed(0)
     layer = layers.EinsumDense("abc,cde->abde", (None, 4, 6), bias_axes="de")
     x = np.random.default_rng(2).normal(size=(2, 3, 16)).astype("float32")
@@ -91,7 +106,7 @@ def test_einsum_dense_kernel_is_packed_as_the_view_of_its_weight(fresh_cache):
     assert packed_count(fresh_cache) == 1
 
 
-def test_tied_head_few_rows_use_the_packed_table(fresh_cache):
+def test_tied_head_few_rows_use_the_packed_table(fresh_cache, kernel):
     zoo.config.set_random_seed(0)
     embedding = layers.Embedding(50, 16)
     embedding.build()
@@ -104,7 +119,7 @@ def test_tied_head_few_rows_use_the_packed_table(fresh_cache):
     assert packed_count(fresh_cache) == 1
 
 
-def test_an_assigned_weight_is_never_read_from_a_stale_copy(fresh_cache):
+def test_an_assigned_weight_is_never_read_from_a_stale_copy(fresh_cache, kernel):
     layer, x = dense(), rows(4)
     call(layer, x), call(layer, x)
     assert packed_count(fresh_cache) == 1
@@ -116,7 +131,7 @@ def test_an_assigned_weight_is_never_read_from_a_stale_copy(fresh_cache):
     assert packed_count(fresh_cache) == 1
 
 
-def test_a_training_step_is_seen_by_the_next_products(fresh_cache):
+def test_a_training_step_is_seen_by_the_next_products(fresh_cache, kernel):
     zoo.config.set_random_seed(0)
     inputs = zoo.Input((16,))
     model = zoo.Model(inputs, layers.Dense(3)(inputs))
@@ -142,7 +157,7 @@ def test_products_that_need_gradients_are_not_packed(fresh_cache):
 def test_budget_frees_the_least_recently_used_copies():
     weights = [torch.nn.Parameter(torch.randn(64, 16)) for _ in range(3)]
     size = 64 * 16 * 4
-    cache = packed_gemm.PackedWeights(2 * size)
+    cache = packed_gemm.PackedWeights(2 * size, [first_kernel()])
     for w in weights:
         for _ in range(2):
             cache.get(w, w, 4, False)
@@ -155,19 +170,19 @@ def test_a_loop_larger_than_the_budget_packs_what_fits_once():
     """A cycle over more weights than fit must not free and re-pack every weight per step
     (OPT-1.3b under the default budget)."""
     weights = [torch.nn.Parameter(torch.randn(64, 16)) for _ in range(5)]
-    cache = packed_gemm.PackedWeights(2 * 64 * 16 * 4)
+    cache = packed_gemm.PackedWeights(2 * 64 * 16 * 4, [first_kernel()])
     seen = []
     for _ in range(6):
         seen.append([cache.get(w, w, 4, False) for w in weights])
     assert [p is not None for p in seen[-1]] == [True, True, False, False, False]
-    assert all(a is b for a, b in zip(seen[1][:2], seen[-1][:2]))  # the same copies
+    assert all(a[1] is b[1] for a, b in zip(seen[1][:2], seen[-1][:2]))  # the same copies
 
 
-def test_threads_share_the_cache():
+def test_threads_share_the_cache(kernel):
     import threading
 
     weights = [torch.nn.Parameter(torch.randn(32, 16)) for _ in range(8)]
-    cache = packed_gemm.PackedWeights(3 * 32 * 16 * 4)
+    cache = packed_gemm.PackedWeights(3 * 32 * 16 * 4, [kernel])
     x = torch.randn(16, 4)
     errors = []
 
@@ -175,10 +190,10 @@ def test_threads_share_the_cache():
         try:
             for _ in range(50):
                 for w in weights:
-                    packed = cache.get(w, w, 4, False)
-                    if packed is not None:
-                        got = torch.ops.mkl._mkl_linear(x.t().contiguous(), packed, w.detach(),
-                                                        None, 4)
+                    found = cache.get(w, w, 4, False)
+                    if found is not None:
+                        product, packed = found
+                        got = product.run(x.t().contiguous(), packed, w.detach(), None, 4)
                         torch.testing.assert_close(got.t(), w.detach() @ x)
         except Exception as error:  # noqa: BLE001 - reported below
             errors.append(error)
@@ -194,7 +209,7 @@ def test_threads_share_the_cache():
 
 
 def test_a_freed_weight_drops_its_copies():
-    cache = packed_gemm.PackedWeights(2 ** 20)
+    cache = packed_gemm.PackedWeights(2 ** 20, [first_kernel()])
     weight = torch.nn.Parameter(torch.randn(32, 16))
     cache.get(weight, weight, 4, False), cache.get(weight, weight, 4, False)
     assert cache.used == 32 * 16 * 4
@@ -218,7 +233,8 @@ def test_a_zero_budget_packs_nothing(monkeypatch):
     assert not packed_gemm._CACHE._entries
 
 
-def test_generate_decodes_through_packed_copies_with_the_same_tokens(monkeypatch, fresh_cache):
+def test_generate_decodes_through_packed_copies_with_the_same_tokens(monkeypatch, fresh_cache,
+                                                                     kernel):
     from zoo.models import OPTBackbone, OPTCausalLM
 
     zoo.config.set_random_seed(3)
@@ -238,3 +254,45 @@ def test_generate_decodes_through_packed_copies_with_the_same_tokens(monkeypatch
     plain = lm.generate(prompts, max_new_tokens=12, stop_token_ids=None)
     np.testing.assert_array_equal(packed["token_ids"], plain["token_ids"])
     np.testing.assert_array_equal(packed["padding_mask"], plain["padding_mask"])
+
+
+def fake_kernel(name):
+    return packed_gemm.Kernel(name, lambda matrix, rows: matrix.clone(),
+                              lambda x, packed, matrix, bias, rows:
+                              torch.nn.functional.linear(x, packed, bias))
+
+
+@pytest.mark.parametrize("plain_seconds, chosen", [(2.0, "fast"), (0.5, None)])
+def test_auto_keeps_the_fastest_of_plain_and_each_kernel_per_row_count(monkeypatch,
+                                                                       plain_seconds, chosen):
+    fast, slow = fake_kernel("fast"), fake_kernel("slow")
+    seconds = {torch.nn.functional.linear: plain_seconds, fast.run: 1.0, slow.run: 3.0}
+    timed = []
+
+    def best_seconds(call):
+        timed.append(call.func)
+        return seconds[call.func]
+
+    monkeypatch.setattr(packed_gemm, "_best_seconds", best_seconds)
+    cache = packed_gemm.PackedWeights(2 ** 20, [slow, fast])
+    weights = [torch.nn.Parameter(torch.randn(32, 16)) for _ in range(2)]
+    for _ in range(3):
+        found = [cache.get(w, w, 4, False) for w in weights]
+    assert len(timed) == 3  # plain and both kernels, once for the row count
+    assert cache.choices == {4: fast if chosen else None}
+    if chosen:
+        assert [product for product, _ in found] == [fast, fast]
+        assert cache.used == 2 * 32 * 16 * 4
+    else:
+        assert found == [None, None] and cache.used == 0
+
+
+def test_the_kernel_from_the_environment(monkeypatch):
+    monkeypatch.setenv("ZOO_TORCH_PACKED_KERNEL", "auto")
+    assert packed_gemm._kernels_asked() == list(packed_gemm.KERNELS.values())
+    for name in KERNEL_NAMES:
+        monkeypatch.setenv("ZOO_TORCH_PACKED_KERNEL", name.upper())
+        assert packed_gemm._kernels_asked() == [packed_gemm.KERNELS[name]]
+    monkeypatch.setenv("ZOO_TORCH_PACKED_KERNEL", "fastest")
+    with pytest.raises(ValueError, match="ZOO_TORCH_PACKED_KERNEL='fastest'.*auto, mkl or onednn"):
+        packed_gemm._kernels_asked()

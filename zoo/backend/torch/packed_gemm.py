@@ -1,12 +1,22 @@
-"""Skinny products (2 to 128 rows) with a weight whose MKL-packed copy is kept.
+"""Skinny products (1 to 128 rows) with a weight whose pre-laid-out copy is kept.
 
 A decode step multiplies a few rows (the batch, or the batch times the guessed tokens) by
-every weight of the model. MKL's plain SGEMM re-lays the weight into its blocked layout on
-every such call; ``torch.ops.mkl._mkl_linear`` takes a weight laid out once. OPT-125m's 73
-products of a decode step: 8 rows 41 ms plain, 31 ms packed; 2 rows 37 against 24 (one
-row is a GEMV, which lays out nothing: equal, so one row is never packed). On this
-machine the results equal the plain product's bit for bit (OPT-125m's shapes, 2 to 256
-rows); the tests hold them to float32 rounding.
+every weight of the model. A plain SGEMM re-lays the weight into its blocked layout on
+every such call; a packed product takes a weight laid out once. Two kernels do that in
+torch's CPU build: MKL's (``torch.ops.mkl._mkl_linear``) and oneDNN's
+(``torch.ops.mkldnn._linear_pointwise``), and which is faster depends on the CPU.
+OPT-125m's 73 products of a decode step, plain / MKL packed / oneDNN packed:
+
+* a 2-core Xeon (avx512, no bf16): 8 rows 41 / 31 ms, 2 rows 37 / 24, one row equal
+  (oneDNN was not measured there);
+* a 2-core AMD EPYC (avx512_bf16): 8 rows 32 / 33 / 13 ms, 2 rows 31 / 33 / 12, one row
+  17 / 16 / 11; the tied head alone (50272 x 768) at 8 rows 18 / 16 / 4.9 ms.
+
+So by default (``ZOO_TORCH_PACKED_KERNEL=auto``) the first product packed for a row count
+times the plain product and each kernel on that weight (best of a few calls, about a
+millisecond) and keeps the fastest for that row count; ``mkl`` or ``onednn`` skips the
+timing and uses that kernel for every row count. Either kernel's results differ from the
+plain product's only by float32 rounding (summation order).
 
 What is packed, and for how long:
 
@@ -24,15 +34,45 @@ What is packed, and for how long:
   operands that require none).
 """
 import collections
+import functools
 import itertools
 import os
 import threading
+import time
 import weakref
 
 import torch
 
-MIN_ROWS, MAX_ROWS = 2, 128
-_AVAILABLE = torch.backends.mkl.is_available() and hasattr(torch.ops.mkl, "_mkl_linear")
+MIN_ROWS, MAX_ROWS = 1, 128
+
+
+class Kernel:
+    """A product of rows by a weight laid out once: ``pack(matrix, rows)`` lays out a
+    (out, in) matrix for ``rows``-row products, ``run(x, packed, matrix, bias, rows)``
+    multiplies (rows, in) by it."""
+
+    def __init__(self, name, pack, run):
+        self.name, self.pack, self.run = name, pack, run
+
+    def __repr__(self):
+        return f"Kernel({self.name!r})"
+
+
+def _mkl_run(x, packed, matrix, bias, rows):
+    return torch.ops.mkl._mkl_linear(x, packed, matrix, bias, rows)
+
+
+def _onednn_run(x, packed, matrix, bias, rows):
+    return torch.ops.mkldnn._linear_pointwise(x, packed, bias, "none", [], "")
+
+
+KERNELS = {}
+if torch.backends.mkl.is_available() and hasattr(torch.ops.mkl, "_mkl_linear"):
+    KERNELS["mkl"] = Kernel("mkl", torch.ops.mkl._mkl_reorder_linear_weight, _mkl_run)
+if torch.backends.mkldnn.is_available() and hasattr(torch.ops.mkldnn, "_linear_pointwise"):
+    KERNELS["onednn"] = Kernel("onednn", torch.ops.mkldnn._reorder_linear_weight,
+                               _onednn_run)
+_AVAILABLE = bool(KERNELS)
 
 
 def _budget_bytes():
@@ -45,22 +85,49 @@ def _budget_bytes():
     return int(megabytes * 2 ** 20)
 
 
+def _kernels_asked():
+    """The kernels ZOO_TORCH_PACKED_KERNEL names: all available ones for ``auto``."""
+    value = os.environ.get("ZOO_TORCH_PACKED_KERNEL", "auto").strip().lower()
+    if value == "auto":
+        return list(KERNELS.values())
+    if value not in ("mkl", "onednn"):
+        raise ValueError(f"ZOO_TORCH_PACKED_KERNEL={value!r}: expected auto, mkl or "
+                         "onednn.")
+    if value not in KERNELS:
+        raise ValueError(f"ZOO_TORCH_PACKED_KERNEL={value!r}: this torch build has no "
+                         f"{value} kernel (available: {sorted(KERNELS) or 'none'}).")
+    return [KERNELS[value]]
+
+
+def _best_seconds(call, repeats=5):
+    call()
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        call()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
 class _Entry:
-    __slots__ = ("ref", "version", "size", "packed", "last")
+    __slots__ = ("ref", "version", "size", "kernel", "packed", "last")
 
     def __init__(self, ref, version, size, now):
-        self.ref, self.version, self.size, self.packed, self.last = \
-            ref, version, size, None, now
+        self.ref, self.version, self.size, self.last = ref, version, size, now
+        self.kernel = self.packed = None
 
 
 class PackedWeights:
     """Packed copies keyed by (id of the weight, row count, orientation), least recently
     used first. An entry holds only a weak reference to its weight: a freed weight drops
-    its copies."""
+    its copies. ``kernels``: the candidates (default: ZOO_TORCH_PACKED_KERNEL's); with
+    more than one, each row count's first packing times them against the plain product."""
 
-    def __init__(self, budget_bytes):
+    def __init__(self, budget_bytes, kernels=None):
         self.budget = budget_bytes
+        self.kernels = list(KERNELS.values()) if kernels is None else list(kernels)
         self.used = 0
+        self.choices = {}  # row count -> the Kernel that packs for it, None for plain
         self._entries = collections.OrderedDict()
         self._clock = itertools.count()
         # pipelines may decode in several threads; re-entrant, because a weight freed
@@ -68,9 +135,11 @@ class PackedWeights:
         self._lock = threading.RLock()
 
     def get(self, weight, matrix, rows, transposed):
-        """The packed copy of ``matrix.T if transposed else matrix`` (out, in) for
+        """(kernel, packed copy) of ``matrix.T if transposed else matrix`` (out, in) for
         ``rows``-row products, where ``matrix`` is ``weight`` or a view of all of it; None
-        while there is none (yet)."""
+        while there is none (yet), or where the plain product is the fastest."""
+        if rows in self.choices and self.choices[rows] is None:
+            return None
         try:
             version = weight._version
         except RuntimeError:  # an inference-mode tensor keeps no version counter
@@ -91,12 +160,38 @@ class PackedWeights:
                 self._release(entry)
                 entry.version = version
                 return None
-            if entry.packed is None and self._make_room(entry.size, previous):
-                source = matrix.detach()
-                entry.packed = torch.ops.mkl._mkl_reorder_linear_weight(
-                    source.t() if transposed else source, rows)
+            if entry.packed is None:
+                oriented = matrix.detach().t() if transposed else matrix.detach()
+                kernel, packed = self._kernel_for(oriented, rows)
+                if kernel is None or not self._make_room(entry.size, previous):
+                    return None
+                entry.kernel = kernel
+                entry.packed = kernel.pack(oriented, rows) if packed is None else packed
                 self.used += entry.size
-            return entry.packed
+            return entry.kernel, entry.packed
+
+    def _kernel_for(self, oriented, rows):
+        """The kernel for ``rows``-row products (None: plain), and, when it was just
+        timed on ``oriented``, the copy it packed for that."""
+        if rows in self.choices:
+            return self.choices[rows], None
+        kernel, packed = self.kernels[0] if self.kernels else None, None
+        if len(self.kernels) > 1:
+            kernel, packed = self._fastest(oriented, rows)
+        self.choices[rows] = kernel
+        return kernel, packed
+
+    def _fastest(self, oriented, rows):
+        x = torch.ones(rows, oriented.shape[1], dtype=oriented.dtype)
+        best, best_packed = None, None
+        best_seconds = _best_seconds(functools.partial(torch.nn.functional.linear, x, oriented))
+        for kernel in self.kernels:
+            packed = kernel.pack(oriented, rows)
+            seconds = _best_seconds(functools.partial(kernel.run, x, packed, oriented, None,
+                                                      rows))
+            if seconds < best_seconds:
+                best, best_packed, best_seconds = kernel, packed, seconds
+        return best, best_packed
 
     def _make_room(self, size, since):
         """Frees copies, least recently used first, among those unused since ``since``."""
@@ -108,7 +203,7 @@ class PackedWeights:
 
     def _release(self, entry):
         if entry.packed is not None:
-            entry.packed = None
+            entry.kernel = entry.packed = None
             self.used -= entry.size
 
     def _dropper(self, key):
@@ -127,7 +222,7 @@ class PackedWeights:
                 self._release(entry)
 
 
-_CACHE = PackedWeights(_budget_bytes())
+_CACHE = PackedWeights(_budget_bytes(), _kernels_asked())
 
 
 def _rows(x):
@@ -150,7 +245,7 @@ def _weight_of(matrix):
 
 
 def _eligible(matrix, rows, *tensors):
-    """A float32 CPU product of 2 to 128 rows by a 2-D weight, whose result needs no
+    """A float32 CPU product of 1 to 128 rows by a 2-D weight, whose result needs no
     gradient."""
     if not (_AVAILABLE and MIN_ROWS <= rows <= MAX_ROWS and matrix.ndim == 2
             and _CACHE.budget > 0):
@@ -169,11 +264,12 @@ def linear(x, kernel, bias):
     weight = _weight_of(kernel) if _eligible(kernel, rows, x, kernel, bias) else None
     if weight is None:
         return None
-    packed = _CACHE.get(weight, kernel, rows, True)
-    if packed is None:
+    found = _CACHE.get(weight, kernel, rows, True)
+    if found is None:
         return None
+    product, packed = found
     flat = x.reshape(rows, x.shape[-1]).contiguous()
-    out = torch.ops.mkl._mkl_linear(flat, packed, kernel.detach().t(), bias, rows)
+    out = product.run(flat, packed, kernel.detach().t(), bias, rows)
     return out.reshape(*x.shape[:-1], kernel.shape[1])
 
 
@@ -186,8 +282,8 @@ def matmul_left(weight, x):
     owner = _weight_of(weight) if _eligible(weight, rows, weight, x) else None
     if owner is None:
         return None
-    packed = _CACHE.get(owner, weight, rows, False)
-    if packed is None:
+    found = _CACHE.get(owner, weight, rows, False)
+    if found is None:
         return None
-    return torch.ops.mkl._mkl_linear(x.t().contiguous(), packed, weight.detach(), None,
-                                     rows).t()
+    product, packed = found
+    return product.run(x.t().contiguous(), packed, weight.detach(), None, rows).t()
