@@ -36,6 +36,7 @@ from bench_workers import (  # noqa: E402
     ZOO_BACKENDS,
     TransformersSide,
     cpu_flags,
+    cpu_name,
     run_measures,
     serve,
 )
@@ -139,7 +140,13 @@ class ZooWorker:
         save_tokens(self.directory, os.environ["ZOO_BACKEND"], measure,
                     out["token_ids"][:, PROMPT:PROMPT + new])
         self.fns[measure] = generate
-        return {"first_call": first, "new_tokens": int(out["padding_mask"][0].sum() - PROMPT)}
+        info = {"first_call": first, "new_tokens": int(out["padding_mask"][0].sum() - PROMPT)}
+        if os.environ["ZOO_BACKEND"] == "torch":
+            from zoo.backend.torch import packed_gemm
+
+            info["packed"] = {rows: kernel.name if kernel else "plain"
+                              for rows, kernel in sorted(packed_gemm._CACHE.choices.items())}
+        return info
 
 
 def make_worker(name):
@@ -212,7 +219,7 @@ def main(argv=None):
     os.environ["ZOO_BENCH_NEW_TOKENS"] = str(NEW_TOKENS)
     print(f"OPT {'small' if args.small else '125m'}, random weights, fp32, greedy; prompt "
           f"{PROMPT} tokens, {NEW_TOKENS} new tokens")
-    print(f"CPU: {os.cpu_count()} cores; {cpu_flags()}")
+    print(f"CPU: {cpu_name()}, {os.cpu_count()} cores; {cpu_flags()}")
     rows = []
     with tempfile.TemporaryDirectory(prefix="zoo-bench-generate-") as directory:
         results = run_measures(__file__, directory, backends, measures, args.rounds, 1,
@@ -226,6 +233,8 @@ def main(argv=None):
             line = (f"zoo {zoo_time:.3f} s, transformers {ref_time:.3f} s, "
                     f"{same_tokens(directory, name, measure)}"
                     if isinstance(zoo_time, float) else f"failed: {zoo_time}")
+            if len(infos) == 2 and "packed" in infos[1]:
+                line += f"; packed kernel by row count {infos[1]['packed']}"
             print(f"[{name}] {measure}: {line} ({seconds:.0f} s)", flush=True)
     print_table(rows)
     return 0

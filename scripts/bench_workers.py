@@ -145,6 +145,16 @@ def compare(ref, zoo, measure, rounds, calls, **prepare_kwargs):
     return best[0], best[1], infos
 
 
+def cpu_name():
+    """This CPU's model name (Linux /proc/cpuinfo), or "unknown CPU"."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            return next((line.split(":", 1)[1].strip() for line in f
+                         if line.startswith("model name")), "unknown CPU")
+    except OSError:
+        return "unknown CPU"
+
+
 def cpu_flags():
     """The bf16-related instruction sets this CPU reports (Linux /proc/cpuinfo)."""
     try:

@@ -67,7 +67,7 @@ def rows(n, in_dim=16, seed=1):
     return np.random.default_rng(seed).normal(size=(n, in_dim)).astype("float32")
 
 
-@pytest.mark.parametrize("n", [1, 2, 8, 128])
+@pytest.mark.parametrize("n", [1, 2, 8, 128, 1024])
 def test_dense_matches_the_plain_product_and_packs_on_the_second_call(fresh_cache, kernel, n):
     layer, x = dense(), rows(n)
     first = call(layer, x)
@@ -79,8 +79,8 @@ def test_dense_matches_the_plain_product_and_packs_on_the_second_call(fresh_cach
     np.testing.assert_allclose(third, first, rtol=1e-6, atol=1e-7)
 
 
-def test_more_than_128_rows_are_never_packed(fresh_cache):
-    layer, x = dense(), rows(129)
+def test_more_than_max_rows_are_never_packed(fresh_cache):
+    layer, x = dense(), rows(packed_gemm.MAX_ROWS + 1)
     for _ in range(3):
         call(layer, x)
     assert len(fresh_cache._entries) == 0

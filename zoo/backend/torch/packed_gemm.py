@@ -1,8 +1,9 @@
-"""Skinny products (1 to 128 rows) with a weight whose pre-laid-out copy is kept.
+"""Products of 1 to 4096 rows by a weight whose pre-laid-out copy is kept.
 
 A decode step multiplies a few rows (the batch, or the batch times the guessed tokens) by
-every weight of the model. A plain SGEMM re-lays the weight into its blocked layout on
-every such call; a packed product takes a weight laid out once. Two kernels do that in
+every weight of the model, and a fixed-shape inference batch (BERT, 8 x 128 tokens) meets
+the same weights call after call. A plain SGEMM re-lays the weight into its blocked layout
+on every such call; a packed product takes a weight laid out once. Two kernels do that in
 torch's CPU build: MKL's (``torch.ops.mkl._mkl_linear``) and oneDNN's
 (``torch.ops.mkldnn._linear_pointwise``), and which is faster depends on the CPU.
 OPT-125m's 73 products of a decode step, plain / MKL packed / oneDNN packed:
@@ -10,7 +11,9 @@ OPT-125m's 73 products of a decode step, plain / MKL packed / oneDNN packed:
 * a 2-core Xeon (avx512, no bf16): 8 rows 41 / 31 ms, 2 rows 37 / 24, one row equal
   (oneDNN was not measured there);
 * a 2-core AMD EPYC (avx512_bf16): 8 rows 32 / 33 / 13 ms, 2 rows 31 / 33 / 12, one row
-  17 / 16 / 11; the tied head alone (50272 x 768) at 8 rows 18 / 16 / 4.9 ms.
+  17 / 16 / 11; the tied head alone (50272 x 768) at 8 rows 18 / 16 / 4.9 ms; one
+  3072 x 768 weight at 1024 rows 27 / 27 / 11 ms (MKL runs slower than its best on AMD
+  CPUs; oneDNN dispatches by instruction set).
 
 So by default (``ZOO_TORCH_PACKED_KERNEL=auto``) the first product packed for a row count
 times the plain product and each kernel on that weight (best of a few calls, about a
@@ -43,7 +46,7 @@ import weakref
 
 import torch
 
-MIN_ROWS, MAX_ROWS = 1, 128
+MIN_ROWS, MAX_ROWS = 1, 4096
 
 
 class Kernel:
@@ -245,7 +248,7 @@ def _weight_of(matrix):
 
 
 def _eligible(matrix, rows, *tensors):
-    """A float32 CPU product of 1 to 128 rows by a 2-D weight, whose result needs no
+    """A float32 CPU product of 1 to 4096 rows by a 2-D weight, whose result needs no
     gradient."""
     if not (_AVAILABLE and MIN_ROWS <= rows <= MAX_ROWS and matrix.ndim == 2
             and _CACHE.budget > 0):
