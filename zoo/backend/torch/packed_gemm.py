@@ -16,8 +16,10 @@ OPT-125m's 73 products of a decode step, plain / MKL packed / oneDNN packed:
   CPUs; oneDNN dispatches by instruction set).
 
 So by default (``ZOO_TORCH_PACKED_KERNEL=auto``) the first product packed for a row count
-times the plain product and each kernel on that weight (best of a few calls, about a
-millisecond) and keeps the fastest for that row count; ``mkl`` or ``onednn`` skips the
+times the plain product and each kernel at that row count, on a stand-in weight with the
+same input size (64 MiB, so that a few rows stream it from memory as a decode step streams
+a model; fewer outputs where many rows make the product compute-bound), best of a few
+calls, and keeps the fastest for that row count; ``mkl`` or ``onednn`` skips the
 timing and uses that kernel for every row count. Either kernel's results differ from the
 plain product's only by float32 rounding (summation order).
 
@@ -102,13 +104,22 @@ def _kernels_asked():
     return [KERNELS[value]]
 
 
-def _best_seconds(call, repeats=5):
+# the timing's stand-in weight: up to 64 MiB (twice a large L3), products up to 0.5 GFLOP
+TIMED_BYTES, TIMED_FLOPS = 64 * 2 ** 20, 5 * 10 ** 8
+
+
+def _best_seconds(call, repeats=5, enough=0.02):
+    """The fastest of up to ``repeats`` calls after a warm-up, fewer once ``enough``
+    seconds were spent (a 4096-row product takes tens of milliseconds)."""
     call()
-    best = float("inf")
-    for _ in range(repeats):
+    best = spent = 0.0
+    for i in range(repeats):
         start = time.perf_counter()
         call()
-        best = min(best, time.perf_counter() - start)
+        seconds = time.perf_counter() - start
+        best, spent = (seconds if i == 0 else min(best, seconds)), spent + seconds
+        if spent >= enough:
+            break
     return best
 
 
@@ -165,36 +176,37 @@ class PackedWeights:
                 return None
             if entry.packed is None:
                 oriented = matrix.detach().t() if transposed else matrix.detach()
-                kernel, packed = self._kernel_for(oriented, rows)
+                kernel = self._kernel_for(oriented.shape[1], rows)
                 if kernel is None or not self._make_room(entry.size, previous):
                     return None
-                entry.kernel = kernel
-                entry.packed = kernel.pack(oriented, rows) if packed is None else packed
+                entry.kernel, entry.packed = kernel, kernel.pack(oriented, rows)
                 self.used += entry.size
             return entry.kernel, entry.packed
 
-    def _kernel_for(self, oriented, rows):
-        """The kernel for ``rows``-row products (None: plain), and, when it was just
-        timed on ``oriented``, the copy it packed for that."""
-        if rows in self.choices:
-            return self.choices[rows], None
-        kernel, packed = self.kernels[0] if self.kernels else None, None
-        if len(self.kernels) > 1:
-            kernel, packed = self._fastest(oriented, rows)
-        self.choices[rows] = kernel
-        return kernel, packed
+    def _kernel_for(self, in_features, rows):
+        """The kernel for ``rows``-row products (None: plain), timed once per row count."""
+        if rows not in self.choices:
+            self.choices[rows] = self._fastest(in_features, rows) if len(self.kernels) > 1 \
+                else (self.kernels[0] if self.kernels else None)
+        return self.choices[rows]
 
-    def _fastest(self, oriented, rows):
-        x = torch.ones(rows, oriented.shape[1], dtype=oriented.dtype)
-        best, best_packed = None, None
-        best_seconds = _best_seconds(functools.partial(torch.nn.functional.linear, x, oriented))
+    def _fastest(self, in_features, rows):
+        """Times the plain product and each kernel on a stand-in weight: larger than the
+        CPU's caches where few rows make the product stream the weight from memory (as a
+        decode step does), small where many rows make it compute-bound."""
+        outputs = max(256, min(TIMED_BYTES // (4 * in_features),
+                               TIMED_FLOPS // (2 * rows * in_features)))
+        weight = torch.ones(outputs, in_features)
+        x = torch.ones(rows, in_features)
+        best, best_seconds = None, _best_seconds(
+            functools.partial(torch.nn.functional.linear, x, weight))
         for kernel in self.kernels:
-            packed = kernel.pack(oriented, rows)
-            seconds = _best_seconds(functools.partial(kernel.run, x, packed, oriented, None,
+            packed = kernel.pack(weight, rows)
+            seconds = _best_seconds(functools.partial(kernel.run, x, packed, weight, None,
                                                       rows))
             if seconds < best_seconds:
-                best, best_packed, best_seconds = kernel, packed, seconds
-        return best, best_packed
+                best, best_seconds = kernel, seconds
+        return best
 
     def _make_room(self, size, since):
         """Frees copies, least recently used first, among those unused since ``since``."""
