@@ -37,7 +37,7 @@ def fresh_cache(monkeypatch, request):
     test takes none), so which kernel runs does not depend on timing."""
     chosen = request.getfixturevalue("kernel") if "kernel" in request.fixturenames \
         else first_kernel()
-    cache = packed_gemm.PackedWeights(2 ** 30, [chosen])
+    cache = packed_gemm.PackedWeights(2 ** 30, chosen)
     monkeypatch.setattr(packed_gemm, "_CACHE", cache)
     return cache
 
@@ -157,7 +157,7 @@ def test_products_that_need_gradients_are_not_packed(fresh_cache):
 def test_budget_frees_the_least_recently_used_copies():
     weights = [torch.nn.Parameter(torch.randn(64, 16)) for _ in range(3)]
     size = 64 * 16 * 4
-    cache = packed_gemm.PackedWeights(2 * size, [first_kernel()])
+    cache = packed_gemm.PackedWeights(2 * size, first_kernel())
     for w in weights:
         for _ in range(2):
             cache.get(w, w, 4, False)
@@ -170,7 +170,7 @@ def test_a_loop_larger_than_the_budget_packs_what_fits_once():
     """A cycle over more weights than fit must not free and re-pack every weight per step
     (OPT-1.3b under the default budget)."""
     weights = [torch.nn.Parameter(torch.randn(64, 16)) for _ in range(5)]
-    cache = packed_gemm.PackedWeights(2 * 64 * 16 * 4, [first_kernel()])
+    cache = packed_gemm.PackedWeights(2 * 64 * 16 * 4, first_kernel())
     seen = []
     for _ in range(6):
         seen.append([cache.get(w, w, 4, False) for w in weights])
@@ -182,7 +182,7 @@ def test_threads_share_the_cache(kernel):
     import threading
 
     weights = [torch.nn.Parameter(torch.randn(32, 16)) for _ in range(8)]
-    cache = packed_gemm.PackedWeights(3 * 32 * 16 * 4, [kernel])
+    cache = packed_gemm.PackedWeights(3 * 32 * 16 * 4, kernel)
     x = torch.randn(16, 4)
     errors = []
 
@@ -209,7 +209,7 @@ def test_threads_share_the_cache(kernel):
 
 
 def test_a_freed_weight_drops_its_copies():
-    cache = packed_gemm.PackedWeights(2 ** 20, [first_kernel()])
+    cache = packed_gemm.PackedWeights(2 ** 20, first_kernel())
     weight = torch.nn.Parameter(torch.randn(32, 16))
     cache.get(weight, weight, 4, False), cache.get(weight, weight, 4, False)
     assert cache.used == 32 * 16 * 4
@@ -274,7 +274,8 @@ def test_auto_keeps_the_fastest_of_plain_and_each_kernel_per_row_count(monkeypat
         return seconds[call.func]
 
     monkeypatch.setattr(packed_gemm, "_best_seconds", best_seconds)
-    cache = packed_gemm.PackedWeights(2 ** 20, [slow, fast])
+    monkeypatch.setattr(packed_gemm, "KERNELS", {"slow": slow, "fast": fast})
+    cache = packed_gemm.PackedWeights(2 ** 20)
     weights = [torch.nn.Parameter(torch.randn(32, 16)) for _ in range(2)]
     for _ in range(3):
         found = [cache.get(w, w, 4, False) for w in weights]
@@ -289,10 +290,10 @@ def test_auto_keeps_the_fastest_of_plain_and_each_kernel_per_row_count(monkeypat
 
 def test_the_kernel_from_the_environment(monkeypatch):
     monkeypatch.setenv("ZOO_TORCH_PACKED_KERNEL", "auto")
-    assert packed_gemm._kernels_asked() == list(packed_gemm.KERNELS.values())
+    assert packed_gemm._kernel_asked() is None  # timed per row count
     for name in KERNEL_NAMES:
         monkeypatch.setenv("ZOO_TORCH_PACKED_KERNEL", name.upper())
-        assert packed_gemm._kernels_asked() == [packed_gemm.KERNELS[name]]
+        assert packed_gemm._kernel_asked() is packed_gemm.KERNELS[name]
     monkeypatch.setenv("ZOO_TORCH_PACKED_KERNEL", "fastest")
     with pytest.raises(ValueError, match="ZOO_TORCH_PACKED_KERNEL='fastest'.*auto, mkl or onednn"):
-        packed_gemm._kernels_asked()
+        packed_gemm._kernel_asked()

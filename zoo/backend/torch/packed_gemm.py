@@ -90,18 +90,18 @@ def _budget_bytes():
     return int(megabytes * 2 ** 20)
 
 
-def _kernels_asked():
-    """The kernels ZOO_TORCH_PACKED_KERNEL names: all available ones for ``auto``."""
+def _kernel_asked():
+    """The kernel ZOO_TORCH_PACKED_KERNEL names, or None for ``auto`` (time them all)."""
     value = os.environ.get("ZOO_TORCH_PACKED_KERNEL", "auto").strip().lower()
     if value == "auto":
-        return list(KERNELS.values())
+        return None
     if value not in ("mkl", "onednn"):
         raise ValueError(f"ZOO_TORCH_PACKED_KERNEL={value!r}: expected auto, mkl or "
                          "onednn.")
     if value not in KERNELS:
         raise ValueError(f"ZOO_TORCH_PACKED_KERNEL={value!r}: this torch build has no "
                          f"{value} kernel (available: {sorted(KERNELS) or 'none'}).")
-    return [KERNELS[value]]
+    return KERNELS[value]
 
 
 # the timing's stand-in weight: up to 64 MiB (twice a large L3), products up to 0.5 GFLOP
@@ -134,12 +134,12 @@ class _Entry:
 class PackedWeights:
     """Packed copies keyed by (id of the weight, row count, orientation), least recently
     used first. An entry holds only a weak reference to its weight: a freed weight drops
-    its copies. ``kernels``: the candidates (default: ZOO_TORCH_PACKED_KERNEL's); with
-    more than one, each row count's first packing times them against the plain product."""
+    its copies. ``kernel``: the one to use for every row count; None (default) times the
+    plain product and every available kernel once per row count and keeps the fastest."""
 
-    def __init__(self, budget_bytes, kernels=None):
+    def __init__(self, budget_bytes, kernel=None):
         self.budget = budget_bytes
-        self.kernels = list(KERNELS.values()) if kernels is None else list(kernels)
+        self.kernel = kernel
         self.used = 0
         self.choices = {}  # row count -> the Kernel that packs for it, None for plain
         self._entries = collections.OrderedDict()
@@ -186,8 +186,7 @@ class PackedWeights:
     def _kernel_for(self, in_features, rows):
         """The kernel for ``rows``-row products (None: plain), timed once per row count."""
         if rows not in self.choices:
-            self.choices[rows] = self._fastest(in_features, rows) if len(self.kernels) > 1 \
-                else (self.kernels[0] if self.kernels else None)
+            self.choices[rows] = self.kernel or self._fastest(in_features, rows)
         return self.choices[rows]
 
     def _fastest(self, in_features, rows):
@@ -200,7 +199,7 @@ class PackedWeights:
         x = torch.ones(rows, in_features)
         best, best_seconds = None, _best_seconds(
             functools.partial(torch.nn.functional.linear, x, weight))
-        for kernel in self.kernels:
+        for kernel in KERNELS.values():
             packed = kernel.pack(weight, rows)
             seconds = _best_seconds(functools.partial(kernel.run, x, packed, weight, None,
                                                       rows))
@@ -237,7 +236,7 @@ class PackedWeights:
                 self._release(entry)
 
 
-_CACHE = PackedWeights(_budget_bytes(), _kernels_asked())
+_CACHE = PackedWeights(_budget_bytes(), _kernel_asked())  # (read once, at import)
 
 
 def _rows(x):
