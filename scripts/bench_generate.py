@@ -234,7 +234,7 @@ def main(argv=None):
                     f"{same_tokens(directory, name, measure)}"
                     if isinstance(zoo_time, float) else f"failed: {zoo_time}")
             if len(infos) == 2 and "packed" in infos[1]:
-                line += f"; packed kernel by row count {infos[1]['packed']}"
+                line += f"; packed kernel by row bucket {infos[1]['packed']}"
             print(f"[{name}] {measure}: {line} ({seconds:.0f} s)", flush=True)
     print_table(rows)
     return 0

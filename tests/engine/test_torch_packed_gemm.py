@@ -286,6 +286,15 @@ def test_auto_keeps_the_fastest_of_plain_and_each_kernel_per_row_count(monkeypat
         assert cache.used == 2 * 32 * 16 * 4
     else:
         assert found == [None, None] and cache.used == 0
+    other = torch.nn.Parameter(torch.randn(32, 16))
+    for _ in range(2):
+        cache.get(other, other, 3, False)  # 3 rows: the same bucket, timed already
+    assert len(timed) == 3 and list(cache.choices) == [4]
+
+
+def test_row_buckets_are_powers_of_two():
+    assert [packed_gemm.row_bucket(n) for n in (1, 2, 3, 4, 5, 8, 9, 1000, 4096)] == \
+        [1, 2, 4, 4, 8, 8, 16, 1024, 4096]
 
 
 def test_the_kernel_from_the_environment(monkeypatch):

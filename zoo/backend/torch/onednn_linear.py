@@ -6,8 +6,9 @@ takes 27 ms in MKL and 11-12 ms in oneDNN (``torch.ops.mkldnn._linear_pointwise`
 takes dense, even strided, weights). A training step runs three products per dense layer:
 the forward ``x @ kernel``, and in the backward ``g @ kernel.T`` and ``x.T @ g``.
 
-The first product of each shape (rows, in, out) times those three products both ways on
-stand-in tensors of that shape and keeps the faster way for that shape, so a CPU where MKL
+The first product of each shape (rows, in, out), rows rounded up to a power of two, times
+those three products both ways on stand-in tensors of that shape and keeps the faster way
+for it, so a CPU where MKL
 is the faster (a Xeon) keeps the plain products. The backward of a oneDNN product runs
 plain differentiable products when a second derivative is being recorded (``create_graph``).
 Packed copies (``packed_gemm``) serve products without gradients; this module serves the
@@ -21,7 +22,7 @@ from zoo.backend.torch import packed_gemm
 
 MIN_ROWS = 64  # fewer rows: the products are small and memory-bound either way
 _AVAILABLE = "onednn" in packed_gemm.KERNELS
-_FASTER = {}  # (rows, in, out) -> whether oneDNN's three products beat the plain ones
+_FASTER = {}  # (row bucket, in, out) -> whether oneDNN's three products beat the plain ones
 
 
 def _pointwise(x, weight, bias=None):
@@ -63,6 +64,7 @@ _ENABLED = _AVAILABLE and _enabled()
 
 
 def _faster(rows, in_features, out_features):
+    rows = packed_gemm.row_bucket(rows)
     key = (rows, in_features, out_features)
     if key not in _FASTER:
         x, kernel = torch.ones(rows, in_features), torch.ones(in_features, out_features)

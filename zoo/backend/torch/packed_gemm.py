@@ -15,13 +15,14 @@ OPT-125m's 73 products of a decode step, plain / MKL packed / oneDNN packed:
   3072 x 768 weight at 1024 rows 27 / 27 / 11 ms (MKL runs slower than its best on AMD
   CPUs; oneDNN dispatches by instruction set).
 
-So by default (``ZOO_TORCH_PACKED_KERNEL=auto``) the first product packed for a row count
-times the plain product and each kernel at that row count, on a stand-in weight with the
-same input size (64 MiB, so that a few rows stream it from memory as a decode step streams
-a model; fewer outputs where many rows make the product compute-bound), best of a few
-calls, and keeps the fastest for that row count; ``mkl`` or ``onednn`` skips the
-timing and uses that kernel for every row count. Either kernel's results differ from the
-plain product's only by float32 rounding (summation order).
+So by default (``ZOO_TORCH_PACKED_KERNEL=auto``) the first product packed in a row bucket
+(the power of two at or above the row count) times the plain product and each kernel
+there, on a stand-in weight with the same input size (64 MiB, so that a few rows stream it
+from memory as a decode step streams a model; fewer outputs where many rows make the
+product compute-bound), best of a few calls, and keeps the fastest for that bucket;
+``mkl`` or ``onednn`` skips the timing and uses that kernel for every row count. Either
+kernel's results differ from the plain product's only by float32 rounding (summation
+order).
 
 What is packed, and for how long:
 
@@ -112,15 +113,22 @@ def _best_seconds(call, repeats=5, enough=0.02):
     """The fastest of up to ``repeats`` calls after a warm-up, fewer once ``enough``
     seconds were spent (a 4096-row product takes tens of milliseconds)."""
     call()
-    best = spent = 0.0
-    for i in range(repeats):
+    best, spent = float("inf"), 0.0
+    for _ in range(repeats):
         start = time.perf_counter()
         call()
         seconds = time.perf_counter() - start
-        best, spent = (seconds if i == 0 else min(best, seconds)), spent + seconds
+        best, spent = min(best, seconds), spent + seconds
         if spent >= enough:
             break
     return best
+
+
+def row_bucket(rows):
+    """The power of two at or above ``rows``: timings are kept per bucket, so inputs of
+    many lengths (a server's prompts, dynamic padding) are timed a few times, not once per
+    length."""
+    return 1 << (rows - 1).bit_length()
 
 
 class _Entry:
@@ -135,13 +143,13 @@ class PackedWeights:
     """Packed copies keyed by (id of the weight, row count, orientation), least recently
     used first. An entry holds only a weak reference to its weight: a freed weight drops
     its copies. ``kernel``: the one to use for every row count; None (default) times the
-    plain product and every available kernel once per row count and keeps the fastest."""
+    plain product and every available kernel once per row bucket and keeps the fastest."""
 
     def __init__(self, budget_bytes, kernel=None):
         self.budget = budget_bytes
         self.kernel = kernel
         self.used = 0
-        self.choices = {}  # row count -> the Kernel that packs for it, None for plain
+        self.choices = {}  # row bucket -> the Kernel that packs for it, None for plain
         self._entries = collections.OrderedDict()
         self._clock = itertools.count()
         # pipelines may decode in several threads; re-entrant, because a weight freed
@@ -152,7 +160,8 @@ class PackedWeights:
         """(kernel, packed copy) of ``matrix.T if transposed else matrix`` (out, in) for
         ``rows``-row products, where ``matrix`` is ``weight`` or a view of all of it; None
         while there is none (yet), or where the plain product is the fastest."""
-        if rows in self.choices and self.choices[rows] is None:
+        bucket = row_bucket(rows)
+        if bucket in self.choices and self.choices[bucket] is None:
             return None
         try:
             version = weight._version
@@ -184,10 +193,11 @@ class PackedWeights:
             return entry.kernel, entry.packed
 
     def _kernel_for(self, in_features, rows):
-        """The kernel for ``rows``-row products (None: plain), timed once per row count."""
-        if rows not in self.choices:
-            self.choices[rows] = self.kernel or self._fastest(in_features, rows)
-        return self.choices[rows]
+        """The kernel for ``rows``-row products (None: plain), timed once per row bucket."""
+        bucket = row_bucket(rows)
+        if bucket not in self.choices:
+            self.choices[bucket] = self.kernel or self._fastest(in_features, bucket)
+        return self.choices[bucket]
 
     def _fastest(self, in_features, rows):
         """Times the plain product and each kernel on a stand-in weight: larger than the
