@@ -19,15 +19,11 @@ import os
 import torch
 
 from zoo.backend.torch import packed_gemm
+from zoo.backend.torch.packed_gemm import onednn_product
 
 MIN_ROWS = 64  # fewer rows: the products are small and memory-bound either way
 _AVAILABLE = "onednn" in packed_gemm.KERNELS
 _FASTER = {}  # (row bucket, in, out) -> whether oneDNN's three products beat the plain ones
-
-
-def _pointwise(x, weight, bias=None):
-    """``x @ weight.T + bias`` through oneDNN; ``weight`` (out, in), strided is fine."""
-    return torch.ops.mkldnn._linear_pointwise(x, weight, bias, "none", [], "")
 
 
 class _Linear(torch.autograd.Function):
@@ -35,7 +31,7 @@ class _Linear(torch.autograd.Function):
     def forward(ctx, x, kernel, bias):
         ctx.save_for_backward(x, kernel)
         ctx.has_bias = bias is not None
-        return _pointwise(x, kernel.t(), bias)
+        return onednn_product(x, kernel.t(), bias)
 
     @staticmethod
     def backward(ctx, grad):
@@ -46,8 +42,8 @@ class _Linear(torch.autograd.Function):
             grad_kernel = x.t() @ grad if need_kernel else None
         else:
             grad = grad.contiguous()
-            grad_x = _pointwise(grad, kernel) if need_x else None
-            grad_kernel = _pointwise(x.t(), grad.t()) if need_kernel else None
+            grad_x = onednn_product(grad, kernel) if need_x else None
+            grad_kernel = onednn_product(x.t(), grad.t()) if need_kernel else None
         grad_bias = grad.sum(0) if ctx.has_bias and need_bias else None
         return grad_x, grad_kernel, grad_bias
 
@@ -74,8 +70,8 @@ def _faster(rows, in_features, out_features):
             torch.addmm(bias, x, kernel), grad @ kernel.t(), x.t() @ grad
 
         def onednn():
-            _pointwise(x, kernel.t(), bias), _pointwise(grad, kernel), \
-                _pointwise(x.t(), grad.t())
+            onednn_product(x, kernel.t(), bias), onednn_product(grad, kernel), \
+                onednn_product(x.t(), grad.t())
 
         with torch.no_grad():
             _FASTER[key] = packed_gemm._best_seconds(onednn) < packed_gemm._best_seconds(plain)
@@ -92,10 +88,9 @@ def linear(x, kernel, bias):
         return None
     if packed_gemm._weight_of(kernel) is None:  # a traced call's stand-in, not a variable
         return None
-    tensors = (x, kernel) if bias is None else (x, kernel, bias)
-    if any(t.dtype is not torch.float32 or t.device.type != "cpu" for t in tensors):
+    if not packed_gemm.float32_cpu(x, kernel, bias):
         return None
-    rows = x.numel() // x.shape[-1] if x.shape[-1] else 0
+    rows = packed_gemm.rows_of(x)
     if rows < MIN_ROWS or not _faster(rows, kernel.shape[0], kernel.shape[1]):
         return None
     flat = x.reshape(rows, x.shape[-1]).contiguous()

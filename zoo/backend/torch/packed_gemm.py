@@ -68,8 +68,14 @@ def _mkl_run(x, packed, matrix, bias, rows):
     return torch.ops.mkl._mkl_linear(x, packed, matrix, bias, rows)
 
 
+def onednn_product(x, weight, bias=None):
+    """``x @ weight.T + bias`` through oneDNN; ``weight`` (out, in): packed, dense or
+    strided."""
+    return torch.ops.mkldnn._linear_pointwise(x, weight, bias, "none", [], "")
+
+
 def _onednn_run(x, packed, matrix, bias, rows):
-    return torch.ops.mkldnn._linear_pointwise(x, packed, bias, "none", [], "")
+    return onednn_product(x, packed, bias)
 
 
 KERNELS = {}
@@ -249,7 +255,7 @@ class PackedWeights:
 _CACHE = PackedWeights(_budget_bytes(), _kernel_asked())  # (read once, at import)
 
 
-def _rows(x):
+def rows_of(x):
     rows = 1
     for size in x.shape[:-1]:
         rows *= size
@@ -268,15 +274,20 @@ def _weight_of(matrix):
     return None
 
 
+def float32_cpu(*tensors):
+    """Whether every tensor given (None skipped) is float32 on the CPU."""
+    return all(t is None or (t.dtype is torch.float32 and t.device.type == "cpu")
+               for t in tensors)
+
+
 def _eligible(matrix, rows, *tensors):
     """A float32 CPU product of 1 to 4096 rows by a 2-D weight, whose result needs no
     gradient."""
     if not (_AVAILABLE and MIN_ROWS <= rows <= MAX_ROWS and matrix.ndim == 2
             and _CACHE.budget > 0):
         return False
-    for t in tensors:
-        if t is not None and (t.dtype is not torch.float32 or t.device.type != "cpu"):
-            return False
+    if not float32_cpu(*tensors):
+        return False
     return not (torch.is_grad_enabled() and any(t is not None and t.requires_grad
                                                     for t in tensors))
 
@@ -284,7 +295,7 @@ def _eligible(matrix, rows, *tensors):
 def linear(x, kernel, bias):
     """``x @ kernel + bias`` (kernel (in, out)) through the packed copy of ``kernel``, or
     None where there is none: the caller then multiplies as usual."""
-    rows = _rows(x)
+    rows = rows_of(x)
     weight = _weight_of(kernel) if _eligible(kernel, rows, x, kernel, bias) else None
     if weight is None:
         return None
