@@ -21,28 +21,9 @@ import tempfile
 import numpy as np
 
 from tests.conftest import BACKEND
+from tests.testing import assert_close, to_numpy  # noqa: F401  (imported from here too)
 from zoo import ops
 from zoo.saving import serialization
-
-
-def to_numpy(x):
-    if isinstance(x, dict):
-        return {k: to_numpy(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return type(x)(to_numpy(v) for v in x)
-    return np.asarray(ops.convert_to_numpy(x))
-
-
-def assert_close(got, want, atol=1e-5, rtol=1e-5, msg=""):
-    got, want = to_numpy(got), to_numpy(want)
-    if isinstance(want, dict):
-        assert isinstance(got, dict) and got.keys() == want.keys(), msg
-        for key in want:
-            assert_close(got[key], want[key], atol, rtol, f"{msg} [{key}]")
-        return
-    assert got.shape == want.shape, f"{msg}: shape {got.shape} != {want.shape}"
-    np.testing.assert_allclose(got.astype(np.float64), want.astype(np.float64), atol=atol,
-                               rtol=rtol, err_msg=msg)
 
 
 def _shapes(x):
