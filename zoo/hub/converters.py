@@ -10,19 +10,19 @@ Each architecture registers itself from its own ``convert.py``::
     task_loaders: {TaskClass: load_head(task, reader) -> None}
     tokenizer(directory, cls) -> Tokenizer or None   from vocab.txt / tokenizer.json ...
 
-``reader`` is a CheckpointReader (or any mapping of NumPy arrays). Registration is lazy:
-``MODULES`` maps a model_type to the module that registers it, imported on first use, so
-``zoo.hub`` never imports every model up front.
+``reader`` is a CheckpointReader (or any mapping of NumPy arrays). zoo's architectures
+register when ``zoo.models`` is imported, which ``get_converter`` does on first need (the hub
+imports no architecture by name). ``MODULES`` maps a model_type to a module outside
+``zoo.models`` whose import registers it (a plugin), imported on first use.
+
+The transformers loader (zoo/hub/loaders/transformers.py) uses this table; a checkpoint of
+another ecosystem gets a loader of its own (zoo/hub/loaders/registry.py).
 """
 import importlib
 from dataclasses import dataclass, field
 
-# model_type -> module whose import registers its converter (add a line per architecture).
-MODULES = {
-    "bert": "zoo.models.bert.convert",
-    "opt": "zoo.models.opt.convert",
-    "whisper": "zoo.models.whisper.convert",
-}
+# model_type -> module outside zoo.models whose import registers its converter.
+MODULES = {}
 
 _CONVERTERS = {}
 
@@ -81,12 +81,12 @@ def register_converter(model_type, backbone_cls, backbone_config, load_backbone,
     return converter
 
 
-def known_model_types():
-    return sorted(set(MODULES) | set(_CONVERTERS))
-
-
 def get_converter(model_type, where="this checkpoint"):
     """The Converter for ``model_type``, importing its module on first use."""
+    if model_type not in _CONVERTERS:
+        from zoo.hub.loaders.classes import import_architectures
+
+        import_architectures()
     if model_type not in _CONVERTERS and model_type in MODULES:
         try:
             importlib.import_module(MODULES[model_type])

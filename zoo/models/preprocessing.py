@@ -1,6 +1,6 @@
 """Tokenizer and Preprocessor: the non-layer half of a preset (vocabulary files, lengths).
 
-Protocol the preset hub relies on (zoo/hub/loading.py, zoo/hub/saving.py):
+Protocol the preset hub relies on (zoo/hub/loaders/, zoo/hub/saving.py):
 - both are plain objects with ``get_config()`` and ``from_config(config)``; a config holds
   only JSON data (never file contents, never code);
 - ``save_assets(directory)`` writes the files the object needs (e.g. ``vocab.txt``) into
@@ -13,9 +13,9 @@ Protocol the preset hub relies on (zoo/hub/loading.py, zoo/hub/saving.py):
 class Tokenizer:
     @classmethod
     def from_preset(cls, handle, **overrides):
-        from zoo.hub import loading
+        from zoo.hub import loaders
 
-        return loading.load_tokenizer(handle, cls, **overrides)
+        return loaders.load_tokenizer(handle, cls, **overrides)
 
     def get_config(self):
         return {}
@@ -37,9 +37,9 @@ class Preprocessor:
 
     @classmethod
     def from_preset(cls, handle, **overrides):
-        from zoo.hub import loading
+        from zoo.hub import loaders
 
-        return loading.load_preprocessor(handle, cls, **overrides)
+        return loaders.load_preprocessor(handle, cls, **overrides)
 
     def _check_tokenizer(self):
         if self.tokenizer is None:

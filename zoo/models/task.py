@@ -1,6 +1,7 @@
 """Task: a backbone plus a head (and optionally a preprocessor), e.g. BertTextClassifier.
 
-Protocol the preset hub relies on (zoo/hub/loading.py):
+Protocol the preset hub relies on (zoo/hub/loaders/):
+- ``preset_role = "task"`` (how the hub, which imports no model class, knows a task);
 - class attributes ``backbone_cls`` (the Backbone subclass this task wraps) and
   ``preprocessor_cls`` (the Preprocessor subclass that feeds it, or None);
 - ``__init__(self, backbone, preprocessor=None, **head_config)``;
@@ -25,6 +26,7 @@ from zoo.saving import serialization
 
 
 class Task(Model):
+    preset_role = "task"  # zoo/hub/loaders/classes.py
     backbone_cls = None
     preprocessor_cls = None
 

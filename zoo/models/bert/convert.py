@@ -265,10 +265,7 @@ def _from_tokenizer_json(path, cls, options):
 
 
 def _register():
-    try:
-        from zoo.hub.converters import register_converter
-    except ImportError:  # the preset hub's dispatch table is not there yet
-        return
+    from zoo.hub.converters import register_converter
     from zoo.models.bert.backbone import BertBackbone
     from zoo.models.bert.masked_lm import BertMaskedLM
     from zoo.models.bert.text_classifier import BertTextClassifier

@@ -195,10 +195,7 @@ def _from_tokenizer_json(path, cls, options):
 
 
 def _register():
-    try:
-        from zoo.hub.converters import register_converter
-    except ImportError:
-        return
+    from zoo.hub.converters import register_converter
     from zoo.models.opt.backbone import OPTBackbone
     from zoo.models.opt.causal_lm import OPTCausalLM
 
