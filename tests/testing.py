@@ -27,7 +27,8 @@ def to_numpy(x):
 def assert_close(got, want, atol=1e-5, rtol=1e-5, msg=""):
     """``got`` and ``want`` have the same structure (dict keys, sequence lengths), and every
     leaf the same shape and values within ``atol + rtol * |want|``; a failure names the
-    leaf (``msg [key]`` / ``msg [index]``)."""
+    leaf (``msg [key]`` / ``msg [index]``). A list against an array (``[[1, 2]]``) is
+    compared as an array."""
     got, want = to_numpy(got), to_numpy(want)
     if isinstance(want, dict):
         assert isinstance(got, dict), f"{msg}: got a {type(got).__name__}, want a dict"
@@ -36,9 +37,7 @@ def assert_close(got, want, atol=1e-5, rtol=1e-5, msg=""):
         for key in want:
             assert_close(got[key], want[key], atol, rtol, f"{msg} [{key}]")
         return
-    if isinstance(want, (list, tuple)):
-        assert isinstance(got, (list, tuple)), \
-            f"{msg}: got a {type(got).__name__}, want a {type(want).__name__}"
+    if isinstance(want, (list, tuple)) and isinstance(got, (list, tuple)):
         assert len(got) == len(want), f"{msg}: length {len(got)} != {len(want)}"
         for index, (g, w) in enumerate(zip(got, want)):
             assert_close(g, w, atol, rtol, f"{msg} [{index}]")
