@@ -92,8 +92,8 @@ class ZooPresetLoader(PresetLoader):
             overrides, head_keys, backbone_config, self.label, declared)
         backbone_config = {**backbone_config, **backbone_overrides}
         return ModelPlan(self._backbone_class(config, root), backbone_config, BACKBONE_CONFIG,
-                         task_cls=declared, head_config=head, head_overrides=head_overrides, build_spec=spec.get("build"),
-                         build_target="task", mode=WHOLE_TASK)
+                         task_cls=declared, head_config=head, head_overrides=head_overrides,
+                         build_spec=spec.get("build"), build_target="task", mode=WHOLE_TASK)
 
     def _fresh_head_plan(self, cls, spec, holds_task, backbone_cls, overrides):
         """A Task class loaded from a preset that holds its backbone: the backbone with
