@@ -2,11 +2,12 @@
 
 ``zoo.backend.core``, ``numpy``, ``nn``, ``math``, ``image`` and ``random`` are
 ``BackendModule`` objects: each function of the backend module is reached through a
-dispatcher that reads the calling thread's recorder and, when there is none, calls the
-function (one thread-local attribute read and one Python call added per backend call).
-While a thread records (``with recording(recorder):``, used by ``zoo.ops.replay``), its
-calls go to ``recorder.call(fn, name, args, kwargs)`` instead; other threads are not
-affected, and the recorder is removed when the ``with`` block ends, whatever happens in it.
+dispatcher. While a thread records (``with recording(recorder):``, used by
+``zoo.ops.replay``), its calls go to ``recorder.call(fn, name, args, kwargs)`` instead of
+straight to ``fn``; other threads are not affected, and the recorder is removed when the
+``with`` block ends, whatever happens in it. When no thread records, a dispatcher checks one
+module-level dict and calls the function (about 0.1 microseconds added per backend call);
+the calling thread's recorder (a thread-local) is read only while some thread records.
 
 Not dispatched, and handed out as they are: classes, constants, and the functions in
 ``METADATA``, which read only what a tensor's signature fixes (type, dtype, shape, device).
@@ -61,10 +62,11 @@ def recording(recorder):
 
 def _dispatcher(fn, name):
     def dispatched(*args, **kwargs):
-        recorder = _state.recorder
-        if recorder is None:
-            return fn(*args, **kwargs)
-        return recorder.call(fn, name, args, kwargs)
+        if _active:  # some thread records: is it this one?
+            recorder = _state.recorder
+            if recorder is not None:
+                return recorder.call(fn, name, args, kwargs)
+        return fn(*args, **kwargs)
 
     dispatched.__name__ = dispatched.__qualname__ = getattr(fn, "__name__", name)
     dispatched.__doc__ = getattr(fn, "__doc__", None)
