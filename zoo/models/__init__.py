@@ -16,7 +16,8 @@ from zoo.models.opt import (  # noqa: F401
     OPTCausalLMPreprocessor,
     OPTTokenizer,
 )
-from zoo.models.preprocessing import Preprocessor, Tokenizer  # noqa: F401
+from zoo.models.preprocessing import (  # noqa: F401
+    AudioConverter, ImageConverter, Preprocessor, PreprocessingComponent, Tokenizer)
 from zoo.models.task import Task  # noqa: F401
 from zoo.models.transformer_decoder import TransformerDecoder  # noqa: F401
 from zoo.models.transformer_encoder import TransformerEncoder  # noqa: F401

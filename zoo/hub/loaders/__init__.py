@@ -21,9 +21,9 @@ def load_model(handle, cls, load_weights=True, dtype=None, allow_pickle=False, *
     return loader.load_model(cls, load_weights=load_weights, dtype=dtype, overrides=overrides)
 
 
-def load_tokenizer(handle, cls, **overrides):
-    """``cls.from_preset(handle)`` for a Tokenizer class."""
-    return open_preset(handle).load_tokenizer(cls, overrides)
+def load_component(handle, cls, **overrides):
+    """``cls.from_preset(handle)`` for a Tokenizer, AudioConverter or ImageConverter class."""
+    return open_preset(handle).load_component(cls, overrides)
 
 
 def load_preprocessor(handle, cls, **overrides):

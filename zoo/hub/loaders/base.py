@@ -84,8 +84,10 @@ class PresetLoader:
         fresh one when the checkpoint has no head)."""
         return task
 
-    def load_tokenizer(self, cls, overrides):
-        raise PresetError(f"{self.label} ({self.kind}) has no tokenizer zoo can read.")
+    def load_component(self, cls, overrides):
+        """A preprocessing component (``cls.preset_kind``: tokenizer, audio converter, image
+        converter) for ``cls.from_preset``."""
+        raise PresetError(f"{self.label} ({self.kind}) has no {cls.preset_kind} zoo can read.")
 
     def load_preprocessor(self, cls, overrides):
         raise PresetError(f"{self.label} ({self.kind}) has no preprocessor zoo can read.")

@@ -12,7 +12,9 @@ A subclass reads its files and implements:
                                      a KeyError from it means "no head here": fresh head
     saved_task()                     optional: (task class, default overrides) that
                                      ``zoo.Model.from_preset`` returns instead of the backbone
-    make_tokenizer(tokenizer_cls)    optional: a tokenizer from the checkpoint's files
+    make_component(kind, cls)        optional: a preprocessing component ("tokenizer",
+                                     "audio_converter", "image_converter") of class ``cls``
+                                     from the checkpoint's files, or None
     preprocessor_options(pre_cls)    optional: extra preprocessor arguments
 
 The dispatch (which class comes back) follows the backbone it converts to: ``cls`` may be
@@ -58,7 +60,7 @@ class CheckpointLoader(PresetLoader):
     def saved_task(self):
         return None
 
-    def make_tokenizer(self, tokenizer_cls):
+    def make_component(self, kind, cls):
         return None
 
     def preprocessor_options(self, pre_cls):
@@ -133,39 +135,46 @@ class CheckpointLoader(PresetLoader):
         return task
 
     def task_preprocessor(self, task_cls):
+        """The task's preprocessor with every component the checkpoint has files for (None
+        when it has none)."""
         pre_cls = getattr(task_cls, "preprocessor_cls", None)
-        if pre_cls is None or getattr(pre_cls, "tokenizer_cls", None) is None:
+        if pre_cls is None:
             return None
-        tokenizer = self._tokenizer(pre_cls.tokenizer_cls, {}, required=False)
-        if tokenizer is None:
+        components = {kind: self._component(component_cls, {}, required=False)
+                      for kind, component_cls in pre_cls.component_classes().items()}
+        components = {kind: c for kind, c in components.items() if c is not None}
+        if not components:
             return None
-        return pre_cls(tokenizer=tokenizer, **self.preprocessor_options(pre_cls))
+        return pre_cls(**components, **self.preprocessor_options(pre_cls))
 
-    def load_tokenizer(self, cls, overrides):
-        return self._tokenizer(cls, overrides, required=True)
+    def load_component(self, cls, overrides):
+        return self._component(cls, overrides, required=True)
 
     def load_preprocessor(self, cls, overrides):
-        if classes.is_generic(cls) or getattr(cls, "tokenizer_cls", None) is None:
+        kinds = cls.component_classes() if not classes.is_generic(cls) else {}
+        if not kinds:
             raise PresetError(f"{self.label} is {self.description}: load it with an "
                               f"architecture's preprocessor class (e.g. "
                               f"BertPreprocessor.from_preset).")
-        tokenizer = self._tokenizer(cls.tokenizer_cls, {}, required=True)
+        components = {kind: self._component(component_cls, {}, required=True)
+                      for kind, component_cls in kinds.items()}
         config = apply_overrides(self.preprocessor_options(cls), overrides, cls, self.label)
-        return cls(tokenizer=tokenizer, **config)
+        return cls(**components, **config)
 
-    def _tokenizer(self, cls, overrides, required):
-        tokenizer = self.make_tokenizer(cls)
-        if tokenizer is None:
+    def _component(self, cls, overrides, required):
+        kind = cls.preset_kind
+        component = self.make_component(kind, cls)
+        if component is None:
             if required:
-                raise PresetError(f"{self.label}: no tokenizer could be made from "
-                                  f"{self.description}.")
+                raise PresetError(f"{self.label}: no {kind.replace('_', ' ')} could be made "
+                                  f"from {self.description}.")
             return None
         if overrides:  # rebuild from its config + assets with the overrides applied
-            config = apply_overrides(tokenizer.get_config(), overrides, type(tokenizer),
+            config = apply_overrides(component.get_config(), overrides, type(component),
                                      self.label)
-            rebuilt = type(tokenizer).from_config(config)
-            with tempfile.TemporaryDirectory(prefix="zoo-tokenizer-") as scratch:
-                tokenizer.save_assets(scratch)
+            rebuilt = type(component).from_config(config)
+            with tempfile.TemporaryDirectory(prefix=f"zoo-{kind}-") as scratch:
+                component.save_assets(scratch)
                 rebuilt.load_assets(scratch)
-            tokenizer = rebuilt
-        return tokenizer
+            component = rebuilt
+        return component

@@ -59,9 +59,9 @@ class TransformersLoader(CheckpointLoader):
     def head_porter(self, task_cls):
         return self.converter.head_loader(task_cls)
 
-    def make_tokenizer(self, tokenizer_cls):
-        make = self.converter.tokenizer
-        return make(self.path, tokenizer_cls) if make is not None else None
+    def make_component(self, kind, cls):
+        make = self.converter.components.get(kind)
+        return make(self.path, cls) if make is not None else None
 
     def preprocessor_options(self, pre_cls):
         """A converted checkpoint's preprocessor packs at most the positions the model has."""

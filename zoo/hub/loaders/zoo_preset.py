@@ -18,6 +18,7 @@ from zoo.hub.preset_format import PresetError
 from zoo.saving import serialization
 
 BACKBONE_CONFIG = f"{fmt.CONFIG} (its 'backbone')"
+METADATA_NAME = fmt.METADATA
 
 # How a plan's weights sit in the preset's files (ModelPlan.mode).
 WHOLE = "whole"                        # the file holds exactly the model built
@@ -114,35 +115,38 @@ class ZooPresetLoader(PresetLoader):
         pre_cls = getattr(task_cls, "preprocessor_cls", None)
         if pre_cls is None:
             return None
-        if not (self.preset.has(fmt.PREPROCESSOR) or self.preset.has(fmt.TOKENIZER)):
+        if not (self.preset.has(fmt.PREPROCESSOR) or self.preset.components):
             return None
         return self.load_preprocessor(pre_cls, {})
 
-    # -- tokenizers and preprocessors -------------------------------------------------------
-    def load_tokenizer(self, cls, overrides):
-        if not self.preset.has(fmt.TOKENIZER):
-            raise PresetError(f"{self.label} has no tokenizer ({fmt.TOKENIZER} is not listed "
-                              f"in {fmt.METADATA}).")
-        spec = self.read_spec(fmt.TOKENIZER)
+    # -- preprocessing components and preprocessors -------------------------------------------
+    def load_component(self, cls, overrides):
+        """A tokenizer / audio converter / image converter (``cls.preset_kind``) from
+        ``<kind>.json`` + ``assets/<kind>/``."""
+        kind = cls.preset_kind
+        layout = self.preset.components.get(kind)
+        if layout is None:
+            raise PresetError(f"{self.label} has no {kind} ({METADATA_NAME} lists no {kind!r} "
+                              f"component).")
+        spec = self.read_spec(layout["config"])
         declared = classes.find_class(spec["class_name"], classes.family_root(cls),
-                                      self.label, fmt.TOKENIZER)
+                                      self.label, layout["config"])
         if not issubclass(declared, cls):
-            raise classes.wrong_class(f"{self.label} ({fmt.TOKENIZER})", declared, cls)
+            raise classes.wrong_class(f"{self.label} ({layout['config']})", declared, cls)
         config = apply_overrides(spec.get("config", {}), overrides, declared, self.label)
         try:
-            tokenizer = declared.from_config(config)
+            component = declared.from_config(config)
         except (TypeError, ValueError) as error:
             raise type(error)(f"{self.label}: cannot build {declared.__name__} from "
-                              f"{fmt.TOKENIZER}: {error}") from error
-        for name in self.preset.files_under(fmt.TOKENIZER_ASSETS):
-            self.preset.path(name)  # verify every asset before the tokenizer reads them
-        tokenizer.load_assets(os.path.join(self.preset.directory,
-                                           *fmt.TOKENIZER_ASSETS.split("/")))
-        return tokenizer
+                              f"{layout['config']}: {error}") from error
+        for name in self.preset.files_under(layout["assets"]):
+            self.preset.path(name)  # verify every asset before the component reads them
+        component.load_assets(os.path.join(self.preset.directory, *layout["assets"].split("/")))
+        return component
 
     def load_preprocessor(self, cls, overrides):
-        """Its tokenizer from tokenizer.json + assets, its options from preprocessor.json
-        (if any) and ``overrides``."""
+        """Its components from their files, its options from preprocessor.json (if any) and
+        ``overrides``."""
         generic = classes.is_generic(cls)
         if self.preset.has(fmt.PREPROCESSOR):
             spec = self.read_spec(fmt.PREPROCESSOR)
@@ -152,7 +156,7 @@ class ZooPresetLoader(PresetLoader):
             if declared is not cls and not generic:
                 # e.g. BertMaskedLMPreprocessor.from_preset on a classifier preset, or a
                 # classifier's BertPreprocessor from a masked-LM preset: the class asked for
-                # is built; the tokenizer carries over, options it does not take are dropped.
+                # is built; the components carry over, options it does not take are dropped.
                 accepted = classes.named_parameters(cls)
                 config = {k: v for k, v in config.items() if k in accepted}
                 declared = cls
@@ -161,11 +165,13 @@ class ZooPresetLoader(PresetLoader):
                               f"architecture's preprocessor class.")
         else:
             declared, config = cls, {}
-        config.pop("tokenizer", None)
-        tokenizer = self.load_tokenizer(declared.tokenizer_cls, {})
+        components = {kind: self.load_component(component_cls, {})
+                      for kind, component_cls in declared.component_classes().items()}
+        for kind in components:
+            config.pop(kind, None)
         config = apply_overrides(config, overrides, declared, self.label)
         try:
-            return declared(tokenizer=tokenizer, **config)
+            return declared(**components, **config)
         except TypeError as error:
             raise TypeError(f"{self.label}: cannot build {declared.__name__}: {error}") \
                 from error
