@@ -17,7 +17,6 @@ the file it is loaded from (one tensor in flight), never a random init first.
 """
 import contextlib
 import dataclasses
-import os
 
 from zoo.backend.common.variables import DeferredInitScope
 from zoo.hub.loaders import classes
@@ -47,9 +46,10 @@ class PresetLoader:
     #: a short name for messages ("zoo preset", "transformers checkpoint")
     kind = "preset"
 
-    def __init__(self, path, handle):
+    def __init__(self, path, handle, allow_pickle=False):
         self.path = path
         self.handle = handle
+        self.allow_pickle = allow_pickle  # only a conversion script asks for pickle files
         self.label = f"preset {str(handle)!r}"
 
     @classmethod
@@ -204,7 +204,3 @@ def build_if_needed(model, build_spec, label):
 
 def describe(model):
     return f"{type(model).__name__} {model.name!r}"
-
-
-def expand(path):
-    return os.path.expanduser(os.fspath(path))

@@ -31,10 +31,7 @@ from zoo.hub.preset_format import PresetError
 class CheckpointLoader(PresetLoader):
     kind = "checkpoint"
 
-    def __init__(self, path, handle, allow_pickle=False):
-        super().__init__(path, handle)
-        self.allow_pickle = allow_pickle
-        self.reader = None
+    reader = None  # read_weights() once weights are loaded
 
     @property
     def description(self):

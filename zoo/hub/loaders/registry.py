@@ -67,8 +67,6 @@ def open_preset(handle, allow_pickle=False):
             f"preset {str(handle)!r} ({path}) is neither a zoo preset (no {METADATA}) nor a "
             f"transformers checkpoint (a {CONFIG} with 'model_type'), and no registered "
             f"loader reads it.")
-    if issubclass(loader_cls, ZooPresetLoader):
-        return loader_cls(path, handle)
     return loader_cls(path, handle, allow_pickle=allow_pickle)
 
 

@@ -29,8 +29,8 @@ BACKBONE_OF_TASK = "backbone_of_task"  # the backbone's variables under the task
 class ZooPresetLoader(PresetLoader):
     kind = "zoo preset"
 
-    def __init__(self, path, handle):
-        super().__init__(path, handle)
+    def __init__(self, path, handle, allow_pickle=False):
+        super().__init__(path, handle, allow_pickle)
         self.preset = fmt.Preset(path, handle)
 
     @classmethod
