@@ -15,10 +15,10 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BACKENDS = ("jax", "torch", "tensorflow", "numpy")
-# Passed on to clean child environments: where programs and the home directory are, the
-# locale, temporary files, and thread limits (a shared machine's settings stay in force).
-KEPT_VARIABLES = ("PATH", "HOME", "USER", "LANG", "LC_ALL", "TMPDIR", "TEMP", "TMP",
-                  "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+# Passed on to clean child environments: where programs, libraries and the home directory
+# are, the locale, temporary files, and thread limits (a shared machine's settings stay).
+KEPT_VARIABLES = ("PATH", "LD_LIBRARY_PATH", "HOME", "USER", "LANG", "LC_ALL", "TMPDIR",
+                  "TEMP", "TMP", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 TAIL = 4000  # characters of a failed child's output shown in the error
 
 
