@@ -13,8 +13,7 @@ from zoo import layers, ops
 from zoo.engine.functional import Functional
 from zoo.layers import initializers
 from zoo.models.backbone import Backbone
-from zoo.models.position_embedding import PositionEmbedding
-from zoo.models.transformer_encoder import TransformerEncoder
+from zoo.layers.transformer import PositionEmbedding, TransformerEncoder
 
 
 def bert_kernel_initializer(stddev=0.02):

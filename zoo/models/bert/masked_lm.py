@@ -12,7 +12,7 @@ from zoo.engine.functional import Functional
 from zoo.models.bert.backbone import BertBackbone, bert_kernel_initializer
 from zoo.models.bert.masked_lm_preprocessor import BertMaskedLMPreprocessor
 from zoo.models.bert.text_classifier import backbone_inputs
-from zoo.models.masked_lm_head import MaskedLMHead
+from zoo.layers.transformer import MaskedLMHead
 from zoo.models.task import Task
 
 

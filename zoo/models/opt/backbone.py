@@ -19,7 +19,7 @@ from zoo.engine.functional import Functional
 from zoo.layers import initializers
 from zoo.layers.layer import Layer
 from zoo.models.backbone import Backbone
-from zoo.models.transformer_decoder import TransformerDecoder
+from zoo.layers.transformer import TransformerDecoder
 
 POSITION_OFFSET = 2  # OPT's learned position table keeps two rows before position 0
 
