@@ -142,10 +142,9 @@ class ZooWorker:
         self.fns[measure] = generate
         info = {"first_call": first, "new_tokens": int(out["padding_mask"][0].sum() - PROMPT)}
         if os.environ["ZOO_BACKEND"] == "torch":
-            from zoo.backend.torch import packed_gemm
+            from zoo.backend.torch import accel
 
-            info["packed"] = {rows: kernel.name if kernel else "plain"
-                              for rows, kernel in sorted(packed_gemm._CACHE.choices.items())}
+            info["packed"] = accel.packed_kernel_choices()
         return info
 
 

@@ -15,4 +15,5 @@ from zoo.layers import Input, Layer  # noqa: F401
 Variable = backend.Variable
 from zoo import models  # noqa: E402,F401
 from zoo import hub  # noqa: E402,F401
+from zoo import presets  # noqa: E402,F401  (zoo.presets.list())
 from zoo.pipelines import pipeline  # noqa: E402,F401

@@ -1,4 +1,9 @@
 """``zoo.config``: the active backend and the process-wide settings."""
+from zoo.backend.common.acceleration import (  # noqa: F401
+    TorchAcceleration,
+    set_torch_acceleration,
+    torch_acceleration,
+)
 from zoo.backend.common.config import backend, epsilon, floatx, set_floatx, zoo_home  # noqa: F401
 from zoo.layers.dtype_policy import global_policy as dtype_policy  # noqa: F401
 from zoo.layers.dtype_policy import set_dtype_policy  # noqa: F401

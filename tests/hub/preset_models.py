@@ -20,6 +20,8 @@ from zoo.backend.common.symbolic import SymbolicTensor
 from zoo.models import Backbone, Preprocessor, Task, Tokenizer
 from zoo.saving import deserialize, register_serializable, serialize
 
+from tests.testing import to_numpy  # noqa: F401  (the hub tests call pm.to_numpy)
+
 VOCAB = ["[PAD]", "[UNK]", "[CLS]", "the", "a", "cat", "dog", "sat", "on", "mat", "ran"]
 TEXTS = ["The cat sat on the mat", "a dog ran", "the the unknown"]
 TOKENS = np.array([[2, 3, 5, 7, 8, 9], [2, 4, 6, 10, 0, 0]], dtype="int32")
@@ -140,12 +142,6 @@ def fill(model, seed=0):
 
 def values(model):
     return {path: np.array(v.numpy()) for path, v in model.variable_paths().items()}
-
-
-def to_numpy(x):
-    if isinstance(x, dict):
-        return {k: to_numpy(v) for k, v in x.items()}
-    return np.asarray(ops.convert_to_numpy(x))
 
 
 def make_backbone(seed=1, **config):

@@ -45,7 +45,8 @@ def test_backbone_files_and_metadata(backbone_preset):
     path, model = backbone_preset
     assert sorted(os.listdir(path)) == ["config.json", "metadata.json", "model.weights.h5"]
     metadata = json.load(open(os.path.join(path, "metadata.json")))
-    assert metadata["format"] == "zoo.preset" and metadata["format_version"] == 1
+    assert metadata["format"] == "zoo.preset" and metadata["format_version"] == 2
+    assert metadata["components"] == {}  # a backbone alone has no preprocessing components
     assert metadata["zoo_version"] == zoo.__version__
     assert metadata["class_name"] == "zoo_tests>TinyBackbone"
     assert metadata["parameter_count"] == model.count_params()

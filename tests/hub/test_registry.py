@@ -156,3 +156,20 @@ def test_the_registry_directory_can_be_swapped(tmp_path, monkeypatch):
     shutil.copy(zoo.presets.DIRECTORY + "/bert.toml", tmp_path / "bert.toml")
     monkeypatch.setattr(zoo.presets, "DIRECTORY", str(tmp_path))
     assert all(e.family == "bert" for e in zoo.presets.list())
+
+
+def test_presets_list_after_a_plain_import_zoo():
+    """The README's ``import zoo; zoo.presets.list()``, in a fresh process (here other
+    imports could have loaded zoo.presets already)."""
+    import os
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    code = "import zoo; print(len(zoo.presets.list()), zoo.presets.list()[0].name)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env=dict(os.environ, ZOO_BACKEND="numpy", PYTHONPATH=root),
+                            timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    count, first = result.stdout.split()
+    assert int(count) == len(zoo.presets.list()) and first == "bert_tiny_en_uncased"

@@ -27,24 +27,7 @@ from zoo import ops
 from zoo.saving import serialization
 
 from tests.conftest import BACKEND
-
-
-def to_numpy(x):
-    if isinstance(x, (list, tuple)):
-        return type(x)(to_numpy(e) for e in x)
-    return np.asarray(ops.convert_to_numpy(x))
-
-
-def assert_close(got, want, atol=1e-5, rtol=1e-5, msg=""):
-    got, want = to_numpy(got), to_numpy(want)
-    if isinstance(want, (list, tuple)):
-        assert isinstance(got, (list, tuple)) and len(got) == len(want), msg
-        for g, w in zip(got, want):
-            assert_close(g, w, atol, rtol, msg)
-        return
-    assert got.shape == want.shape, f"{msg}: shape {got.shape} != {want.shape}"
-    np.testing.assert_allclose(got.astype(np.float64), want.astype(np.float64), atol=atol,
-                               rtol=rtol, err_msg=msg)
+from tests.testing import assert_close, to_numpy  # noqa: F401  (imported from here too)
 
 
 def _flat(x):

@@ -1,7 +1,10 @@
 """Shared helpers for the optimizer tests: variables, fixed gradients, running steps."""
+import functools
+
 import numpy as np
 
 import zoo
+from tests import testing
 from zoo import ops
 
 SHAPES = {"kernel": (3, 4), "bias": (4,)}
@@ -44,8 +47,5 @@ def run_stateless(optimizer, values, grads, step_fn=None):
             [ops.convert_to_numpy(x) for x in opt_values])
 
 
-def assert_close(actual, expected, rtol=1e-5, atol=1e-6):
-    assert set(actual) == set(expected)
-    for name in expected:
-        np.testing.assert_allclose(actual[name], expected[name], rtol=rtol, atol=atol,
-                                   err_msg=name)
+# the shared comparison, with the tighter absolute tolerance these small updates need
+assert_close = functools.partial(testing.assert_close, atol=1e-6)

@@ -3,6 +3,7 @@ import zlib
 
 import numpy as np
 
+from tests.testing import to_numpy  # noqa: F401  (imported from here too)
 from zoo.backend.common import dtypes
 
 
@@ -27,13 +28,3 @@ def assert_same_values(a, b):
     for path in a:
         np.testing.assert_array_equal(a[path], b[path], err_msg=path)
 
-
-def to_numpy(x):
-    """A model output (any backend's tensor, or a dict/list of them) as NumPy."""
-    from zoo import ops
-
-    if isinstance(x, dict):
-        return {k: to_numpy(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [to_numpy(v) for v in x]
-    return ops.convert_to_numpy(x)

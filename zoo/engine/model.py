@@ -178,9 +178,9 @@ class Model(Trainer, Layer):
         Backbone from a task's). ``dtype`` sets the dtype policy; ``overrides`` change config
         entries (``dropout=0.0``, ``num_classes=3``).
         """
-        from zoo.hub import loading
+        from zoo.hub import loaders
 
-        return loading.load_model(handle, cls, load_weights=load_weights, dtype=dtype,
+        return loaders.load_model(handle, cls, load_weights=load_weights, dtype=dtype,
                                   **overrides)
 
     def save_to_preset(self, directory, tokenizer=None, preprocessor=None, source=None,

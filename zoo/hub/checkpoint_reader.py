@@ -129,6 +129,15 @@ class CheckpointReader:
             raise ValueError(f"Reading tensor {key!r} from {file!r} failed "
                              f"({type(error).__name__}: {error}).") from None
 
+    def shape(self, key):
+        """The shape of tensor ``key``, read from the file's header (no data is read)."""
+        if key not in self._key_to_file:
+            self[key]  # raises MissingTensorError naming the checkpoint
+        if self._pickled is not None:
+            return tuple(self._pickled[key].shape)
+        with self._open(self._key_to_file[key]) as handle:
+            return tuple(handle.get_slice(key).get_shape())
+
     def get(self, key, default=None):
         return self[key] if key in self else default
 

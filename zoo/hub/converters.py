@@ -9,20 +9,24 @@ Each architecture registers itself from its own ``convert.py``::
     load_backbone(backbone, reader) -> None          assigns every backbone variable
     task_loaders: {TaskClass: load_head(task, reader) -> None}
     tokenizer(directory, cls) -> Tokenizer or None   from vocab.txt / tokenizer.json ...
+    audio_converter / image_converter(directory, cls)   the same for the other components
 
-``reader`` is a CheckpointReader (or any mapping of NumPy arrays). Registration is lazy:
-``MODULES`` maps a model_type to the module that registers it, imported on first use, so
-``zoo.hub`` never imports every model up front.
+The files a download fetches besides the weights are those the architecture's preprocessing
+components declare (their ``checkpoint_files``).
+
+``reader`` is a CheckpointReader (or any mapping of NumPy arrays). zoo's architectures
+register when ``zoo.models`` is imported, which ``get_converter`` does on first need (the hub
+imports no architecture by name). ``MODULES`` maps a model_type to a module outside
+``zoo.models`` whose import registers it (a plugin), imported on first use.
+
+The transformers loader (zoo/hub/loaders/transformers.py) uses this table; a checkpoint of
+another ecosystem gets a loader of its own (zoo/hub/loaders/registry.py).
 """
 import importlib
 from dataclasses import dataclass, field
 
-# model_type -> module whose import registers its converter (add a line per architecture).
-MODULES = {
-    "bert": "zoo.models.bert.convert",
-    "opt": "zoo.models.opt.convert",
-    "whisper": "zoo.models.whisper.convert",
-}
+# model_type -> module outside zoo.models whose import registers its converter.
+MODULES = {}
 
 _CONVERTERS = {}
 
@@ -44,8 +48,12 @@ class Converter:
     backbone_config: object
     load_backbone: object
     task_loaders: dict = field(default_factory=dict)
-    tokenizer: object = None
+    components: dict = field(default_factory=dict)  # kind -> make(directory, cls)
     architectures: dict = field(default_factory=dict)
+
+    @property
+    def tokenizer(self):
+        return self.components.get("tokenizer")
 
     def task_for(self, hf_config):
         """The task class the checkpoint's ``architectures`` names (e.g.
@@ -58,6 +66,19 @@ class Converter:
     def backbone_class(self):
         return _resolve(self.backbone_cls)
 
+    def task_classes(self):
+        return [_resolve(t) for t in [*self.task_loaders, *self.architectures.values()]]
+
+    def checkpoint_files(self):
+        """The files of a checkpoint its tasks' preprocessing components are made from."""
+        files = set()
+        for task_cls in self.task_classes():
+            pre_cls = getattr(task_cls, "preprocessor_cls", None)
+            if pre_cls is not None:
+                for component_cls in pre_cls.component_classes().values():
+                    files.update(getattr(component_cls, "checkpoint_files", ()))
+        return files
+
     def head_loader(self, task_cls):
         """The head loader registered for ``task_cls`` (or its nearest base), or None."""
         loaders = {_resolve(k): v for k, v in self.task_loaders.items()}
@@ -68,25 +89,30 @@ class Converter:
 
 
 def register_converter(model_type, backbone_cls, backbone_config, load_backbone,
-                       task_loaders=None, tokenizer=None, architectures=None):
+                       task_loaders=None, tokenizer=None, architectures=None,
+                       audio_converter=None, image_converter=None):
     """Register how a transformers checkpoint of ``model_type`` becomes a zoo model;
     ``architectures`` maps transformers class names to the task ``zoo.Model.from_preset``
     returns for them."""
     for name, fn in (("backbone_config", backbone_config), ("load_backbone", load_backbone)):
         if not callable(fn):
             raise TypeError(f"register_converter({model_type!r}): {name} must be callable.")
+    components = {kind: make for kind, make in (("tokenizer", tokenizer),
+                                                ("audio_converter", audio_converter),
+                                                ("image_converter", image_converter))
+                  if make is not None}
     converter = Converter(model_type, backbone_cls, backbone_config, load_backbone,
-                          dict(task_loaders or {}), tokenizer, dict(architectures or {}))
+                          dict(task_loaders or {}), components, dict(architectures or {}))
     _CONVERTERS[model_type] = converter
     return converter
 
 
-def known_model_types():
-    return sorted(set(MODULES) | set(_CONVERTERS))
-
-
 def get_converter(model_type, where="this checkpoint"):
     """The Converter for ``model_type``, importing its module on first use."""
+    if model_type not in _CONVERTERS:
+        from zoo.hub.loaders.classes import import_architectures
+
+        import_architectures()
     if model_type not in _CONVERTERS and model_type in MODULES:
         try:
             importlib.import_module(MODULES[model_type])
@@ -99,3 +125,16 @@ def get_converter(model_type, where="this checkpoint"):
             f"{where} is a transformers checkpoint with model_type {model_type!r}, which zoo "
             f"cannot convert (converters available: {available}).")
     return _CONVERTERS[model_type]
+
+
+def checkpoint_files(model_type=None):
+    """The component files (tokenizer files, ...) a transformers checkpoint of
+    ``model_type`` may need; for an unknown model_type, those of every converter."""
+    try:
+        chosen = [get_converter(model_type)]
+    except ValueError:
+        chosen = list(_CONVERTERS.values())
+    files = set()
+    for converter in chosen:
+        files |= converter.checkpoint_files()
+    return files

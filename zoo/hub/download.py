@@ -5,8 +5,9 @@ Downloads use huggingface_hub's own cache (``HF_HUB_CACHE``), ``HF_HUB_OFFLINE``
 
 - a zoo preset (``metadata.json`` present): config.json, metadata.json and exactly the
   files metadata.json lists;
-- a transformers checkpoint: config.json, top-level ``*.safetensors`` (+ index) and
-  tokenizer files. Pickle weights (``pytorch_model*.bin``) only with ``allow_pickle=True``
+- a transformers checkpoint: config.json, top-level ``*.safetensors`` (+ index) and the
+  files its architecture's preprocessing components are made from (their
+  ``checkpoint_files``: vocab.txt, tokenizer.json, ...). Pickle weights (``pytorch_model*.bin``) only with ``allow_pickle=True``
   and only when the repository has no safetensors; ``.h5``/``.msgpack``/``.onnx`` never.
 """
 import dataclasses
@@ -18,11 +19,6 @@ import huggingface_hub
 from huggingface_hub import constants, errors as hf_errors
 
 from zoo.hub import handles
-
-TOKENIZER_FILES = ("vocab.txt", "tokenizer.json", "tokenizer_config.json",
-                   "special_tokens_map.json", "vocab.json", "merges.txt",
-                   "generation_config.json")
-
 
 class PresetDownloadError(OSError):
     """The repository, revision or a file is missing, or the Hub refused the request."""
@@ -93,7 +89,8 @@ def fetch(repo_id, revision, handle, allow_pickle=False):
     if "metadata.json" in listing:
         needed, source_format = zoo_preset_files(folder, handle), "zoo"
     else:
-        needed, source_format = transformers_files(listing, handle, allow_pickle), "transformers"
+        needed = transformers_files(listing, handle, allow_pickle, _model_type(folder))
+        source_format = "transformers"
     absent = [f for f in needed if f not in listing]
     if absent and complete:
         raise PresetDownloadError(f"{handle}: metadata.json lists {absent}, which {where} "
@@ -131,8 +128,14 @@ def zoo_preset_files(folder, handle):
     return needed
 
 
-def transformers_files(listing, handle, allow_pickle=False):
-    """The files of a transformers checkpoint zoo can use (top-level only)."""
+def _model_type(folder):
+    config = _read_json(os.path.join(folder, "config.json"))
+    return config.get("model_type") if isinstance(config, dict) else None
+
+
+def transformers_files(listing, handle, allow_pickle=False, model_type=None):
+    """The files of a transformers checkpoint zoo can use (top-level only): weights, and
+    the files the preprocessing components of ``model_type``'s architecture are made from."""
     top = [f for f in listing if "/" not in f]
     weights = [f for f in top if f.endswith((".safetensors", ".safetensors.index.json"))]
     pickles = [f for f in top if f.startswith("pytorch_model") and
@@ -144,8 +147,10 @@ def transformers_files(listing, handle, allow_pickle=False):
                 f"{sorted(pickles)}. zoo never unpickles a download by default; a conversion "
                 "script may opt in with allow_pickle=True (loaded with torch weights_only).")
         weights = pickles
-    tokenizer = [f for f in top if f in TOKENIZER_FILES]
-    return ["config.json"] + sorted(weights) + tokenizer
+    from zoo.hub import converters
+
+    component_files = converters.checkpoint_files(model_type)
+    return ["config.json"] + sorted(weights) + [f for f in top if f in component_files]
 
 
 def repo_listing(repo_id, commit, folder):
@@ -294,7 +299,9 @@ def describe(handle):
         needed = zoo_preset_files(folder, parsed.text)
     else:
         desc.source_format = "transformers" if desc.config is not None else None
-        needed = transformers_files(listing, parsed.text, allow_pickle=True)
+        model_type = desc.config.get("model_type") if isinstance(desc.config, dict) else None
+        needed = transformers_files(listing, parsed.text, allow_pickle=True,
+                                    model_type=model_type)
     for name in needed:
         cached = try_to_load_from_cache(repo_id, name, revision=desc.commit)
         desc.files.append((name, sizes.get(name), cached if isinstance(cached, str) else None))

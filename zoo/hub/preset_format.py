@@ -1,31 +1,40 @@
-"""The zoo preset directory (format_version 1): file names, metadata, checksums.
+"""The zoo preset directory (format_version 2): file names, metadata, checksums.
 
     config.json                {"class_name", "config"}   the model (a task nests its backbone)
-    metadata.json              {"format": "zoo.preset", "format_version": 1, "zoo_version",
+    metadata.json              {"format": "zoo.preset", "format_version": 2, "zoo_version",
                                 "class_name", "parameter_count", "dtype", "source",
-                                "files": {relative path: sha256 hex}}   (every other file)
+                                "files": {relative path: sha256 hex},   (every other file)
+                                "components": {kind: {"config": "<kind>.json",
+                                                      "assets": "assets/<kind>"}}}
     model.weights.h5           the .weights.h5 format of zoo/saving/weights.py, or shards
                                model.weights-00001-of-0000N.h5 + model.weights.index.json
-    tokenizer.json             optional {"class_name", "config"}; its files in assets/tokenizer/
-    preprocessor.json          optional {"class_name", "config"}
+    <kind>.json                per preprocessing component ("tokenizer", "audio_converter",
+                               "image_converter": the component's ``preset_kind``)
+                               {"class_name", "config"}; its files in assets/<kind>/
+    preprocessor.json          optional {"class_name", "config"} (its own options)
+
+Format 1 had no "components" table: a tokenizer was the only component, as tokenizer.json +
+assets/tokenizer/ (``components_of_format_1``); such presets keep loading.
 
 See docs/presets.md. ``Preset`` opens a directory and checks each file against its sha256
 before handing out its path.
 """
+import re
+
 import hashlib
 import json
 import os
 
 FORMAT = "zoo.preset"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 CONFIG = "config.json"
 METADATA = "metadata.json"
 WEIGHTS = "model.weights.h5"
 WEIGHTS_INDEX = "model.weights.index.json"
-TOKENIZER = "tokenizer.json"
 PREPROCESSOR = "preprocessor.json"
-TOKENIZER_ASSETS = "assets/tokenizer"
+COMPONENTS = "components"
+_KIND = re.compile(r"[a-z][a-z0-9_]*\Z")
 
 DEFAULT_MAX_SHARD_SIZE = 2 * 1024**3  # bytes of weights per file before splitting
 _HASH_BLOCK = 1 << 20
@@ -60,6 +69,21 @@ def read_json(path, what=None):
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise PresetError(f"{label}: {os.path.basename(path)!r} is not valid JSON "
                           f"({error}).") from None
+
+
+def component_layout(kind):
+    """The files of a preprocessing component of ``kind`` in a preset:
+    {"config": "<kind>.json", "assets": "assets/<kind>"}."""
+    if not isinstance(kind, str) or not _KIND.match(kind):
+        raise ValueError(f"A preprocessing component's preset_kind must be a lowercase name "
+                         f"such as 'tokenizer', got {kind!r}.")
+    return {"config": f"{kind}.json", "assets": f"assets/{kind}"}
+
+
+def components_of_format_1(files):
+    """A format-1 preset's components: its tokenizer (tokenizer.json + assets/tokenizer/),
+    the only kind there was."""
+    return {"tokenizer": component_layout("tokenizer")} if "tokenizer.json" in files else {}
 
 
 def is_preset_dir(directory):
@@ -116,7 +140,23 @@ class Preset:
                                   f"{digest!r}.")
         self.metadata = metadata
         self.files = files
+        self.components = self._components(metadata, version)
         self._verified = set()
+
+    def _components(self, metadata, version):
+        """{kind: {"config": file, "assets": directory}} of the preprocessing components."""
+        if version < 2:
+            return components_of_format_1(self.files)
+        table = metadata.get(COMPONENTS, {})
+        if not isinstance(table, dict):
+            raise PresetError(f"{self.label}: {METADATA} has a bad {COMPONENTS!r} table.")
+        for kind, layout in table.items():
+            if not (isinstance(kind, str) and _KIND.match(kind) and isinstance(layout, dict)
+                    and layout.get("config") in self.files
+                    and _safe_relative(layout.get("assets", ""))):
+                raise PresetError(f"{self.label}: {METADATA} has a bad component entry "
+                                  f"{kind!r}: {layout!r} (its config file must be listed).")
+        return table
 
     def has(self, name):
         return name in self.files

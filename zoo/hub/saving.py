@@ -1,4 +1,4 @@
-"""save_to_preset: write a model (and its tokenizer / preprocessor) as a zoo preset directory.
+"""save_to_preset: write a model (and its preprocessor and components) as a zoo preset directory.
 
 Atomic: everything is written into a temporary sibling directory (``.NAME.tmp-XXXX``),
 fsynced, and renamed into place; an existing preset is swapped out only at the very end and
@@ -175,7 +175,8 @@ def save_to_preset(model, directory, tokenizer=None, preprocessor=None, source=N
                    max_shard_size=fmt.DEFAULT_MAX_SHARD_SIZE):
     """Write ``model`` as a zoo preset at ``directory`` (atomically; see docs/presets.md).
 
-    A Task saves its own preprocessor (and that preprocessor's tokenizer) unless others are
+    A Task saves its own preprocessor (and that preprocessor's components: tokenizer, audio
+    or image converter, each as ``<kind>.json`` + ``assets/<kind>/``) unless others are
     given. ``source`` is free text saying where the weights came from (default: the handle
     the model was loaded from, if any).
     """
@@ -189,18 +190,21 @@ def save_to_preset(model, directory, tokenizer=None, preprocessor=None, source=N
                          f"is not built (no variables). Call it on data or build it first.")
     if preprocessor is None:
         preprocessor = getattr(model, "preprocessor", None)
-    if tokenizer is None and preprocessor is not None:
-        tokenizer = getattr(preprocessor, "tokenizer", None)
+    components = _components(preprocessor, tokenizer)
     spec = lora.strip_config(_spec(model, f"{type(model).__name__} {model.name!r}"))
     build = _build_config(model)
     if build is not None:
         spec["build"] = build
     texts = {fmt.CONFIG: _json_text(spec, "the model")}
-    if tokenizer is not None:
-        texts[fmt.TOKENIZER] = _json_text(_spec(tokenizer, "the tokenizer"), "the tokenizer")
+    layouts = {}
+    for kind, component in components.items():
+        layouts[kind] = fmt.component_layout(kind)
+        what = f"the {kind.replace('_', ' ')}"
+        texts[layouts[kind]["config"]] = _json_text(_spec(component, what), what)
     if preprocessor is not None:
         pre_spec = _spec(preprocessor, "the preprocessor")
-        pre_spec["config"].pop("tokenizer", None)  # the tokenizer is tokenizer.json
+        for kind in components:  # each component is saved as <kind>.json
+            pre_spec["config"].pop(kind, None)
         texts[fmt.PREPROCESSOR] = _json_text(pre_spec, "the preprocessor")
     if source is None:
         source = getattr(model, "_zoo_preset_source", None)
@@ -208,10 +212,10 @@ def save_to_preset(model, directory, tokenizer=None, preprocessor=None, source=N
     with _staging(target) as tmp:
         for name, text in texts.items():
             _write(os.path.join(tmp, name), text)
-        if tokenizer is not None:
-            assets = os.path.join(tmp, *fmt.TOKENIZER_ASSETS.split("/"))
+        for kind, component in components.items():
+            assets = os.path.join(tmp, *layouts[kind]["assets"].split("/"))
             os.makedirs(assets)
-            tokenizer.save_assets(assets)
+            component.save_assets(assets)
         _write_weights(model, tmp, max_shard_size)
         files = {}
         for name, full in _list_files(tmp):
@@ -226,6 +230,7 @@ def save_to_preset(model, directory, tokenizer=None, preprocessor=None, source=N
             "dtype": model.dtype_policy.name,
             "source": source,
             "files": files,
+            fmt.COMPONENTS: layouts,
         }
         _write(os.path.join(tmp, fmt.METADATA), _json_text(metadata, "the metadata"))
         _fsync(os.path.join(tmp, fmt.METADATA))
@@ -237,6 +242,20 @@ def save_to_preset(model, directory, tokenizer=None, preprocessor=None, source=N
         else:
             shutil.rmtree(tmp, ignore_errors=True)
     return target
+
+
+def _components(preprocessor, tokenizer):
+    """{kind: component} to save: the preprocessor's, with ``tokenizer`` (when given) in
+    place of its tokenizer."""
+    components = {}
+    if preprocessor is not None:
+        if hasattr(preprocessor, "components"):
+            components.update(preprocessor.components())
+        elif getattr(preprocessor, "tokenizer", None) is not None:
+            components["tokenizer"] = preprocessor.tokenizer
+    if tokenizer is not None:
+        components[getattr(tokenizer, "preset_kind", None) or "tokenizer"] = tokenizer
+    return components
 
 
 def _writes_files():

@@ -16,5 +16,6 @@ from zoo.models.opt import (  # noqa: F401
     OPTCausalLMPreprocessor,
     OPTTokenizer,
 )
-from zoo.models.preprocessing import Preprocessor, Tokenizer  # noqa: F401
+from zoo.models.preprocessing import (  # noqa: F401
+    AudioConverter, ImageConverter, Preprocessor, PreprocessingComponent, Tokenizer)
 from zoo.models.task import Task  # noqa: F401

@@ -20,6 +20,8 @@ class Backbone(Model):
     """Headless model of one architecture; ``from_preset`` also accepts a task preset and
     returns that task's backbone."""
 
+    preset_role = "backbone"  # zoo/hub/loaders/classes.py: loads from a task preset too
+
     def get_config(self):
         """The constructor's arguments (as the backbone stored them, defaults included;
         ``dtype`` only when not float32) plus the LoRA settings once enabled: a backbone's

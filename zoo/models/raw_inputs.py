@@ -1,7 +1,8 @@
-"""Raw inputs for tasks with a preprocessor: detect them and feed them batch by batch.
+"""Raw inputs for tasks with a preprocessor: feed them batch by batch.
 
-``PreprocessedBatches`` cuts strings (lists, arrays, tuples of segments, lists of pairs) or a
-dataset / DataLoader / generator of them into batches and runs each through
+``PreprocessedBatches`` cuts raw inputs (strings, tuples of segments, lists of pairs,
+waveforms, images: whatever the preprocessor's ``accepts_raw`` takes) or a dataset /
+DataLoader / generator of them into batches and runs each through
 ``preprocessor(x, y, sample_weight)`` as the trainer draws it. It quacks like a DataLoader,
 so the engine's DataHandler iterates it afresh every epoch (new random masks each time).
 """
@@ -9,18 +10,6 @@ import numpy as np
 
 from zoo.engine.data_adapter import unpack
 from zoo.layers.layer import map_structure
-
-
-def looks_like_text(x):
-    """True for a string, bytes, an array of strings, or a list/tuple whose first item is."""
-    if isinstance(x, (str, bytes, np.str_, np.bytes_)):
-        return True
-    if isinstance(x, np.ndarray):
-        return x.dtype.kind in "USO" and (x.dtype.kind != "O" or x.size == 0 or
-                                          isinstance(x.flat[0], (str, bytes)))
-    if isinstance(x, (list, tuple)) and x:
-        return looks_like_text(x[0])
-    return False
 
 
 def is_source(x):
@@ -31,14 +20,23 @@ def is_source(x):
 
 
 def _as_indexable(x):
-    """Raw text data as arrays of objects (per segment) that batches are indexed from."""
+    """Raw data as arrays that batches are indexed from: numeric arrays (waveforms,
+    images) as they are; anything else as an array of objects, per segment of a tuple, a
+    text pair as a tuple."""
     if isinstance(x, tuple):  # segments
         return tuple(_as_indexable(s) for s in x)
+    if isinstance(x, np.ndarray) and x.dtype.kind not in "OUS":
+        return x
     if isinstance(x, (str, bytes)):
         x = [x]
     array = np.empty(len(x), dtype=object)
-    array[:] = [tuple(e) if isinstance(e, (list, tuple, np.ndarray)) else e for e in x]
+    array[:] = [tuple(e) if _is_segments(e) else e for e in x]
     return array
+
+
+def _is_segments(e):
+    """One example made of text segments: a list/tuple, or an array of strings."""
+    return isinstance(e, (list, tuple)) or (isinstance(e, np.ndarray) and e.dtype.kind in "USO")
 
 
 def _as_arrays(data):
@@ -73,8 +71,8 @@ def _batch(x, index):
     if isinstance(x, tuple):
         return tuple(_batch(s, index) for s in x)
     picked = x[index]
-    if picked.dtype == object and picked.size and isinstance(picked[0], tuple):
-        return list(picked)
+    if picked.dtype == object and picked.size and not isinstance(picked[0], (str, bytes)):
+        return list(picked)  # pairs, or examples of different shapes (waveforms, images)
     return picked
 
 
@@ -166,7 +164,7 @@ class PreprocessedBatches:
             x, y, w = unpack(batch)
             if isinstance(x, tuple) and all(isinstance(e, (str, bytes)) for e in x):
                 x = list(x)  # a DataLoader collates strings into a tuple: a batch, not segments
-            if looks_like_text(x):
+            if self.preprocessor.accepts_raw(x):
                 yield self.preprocessor(x, y, w)
             else:
                 yield batch

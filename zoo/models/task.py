@@ -1,6 +1,7 @@
 """Task: a backbone plus a head (and optionally a preprocessor), e.g. BertTextClassifier.
 
-Protocol the preset hub relies on (zoo/hub/loading.py):
+Protocol the preset hub relies on (zoo/hub/loaders/):
+- ``preset_role = "task"`` (how the hub, which imports no model class, knows a task);
 - class attributes ``backbone_cls`` (the Backbone subclass this task wraps) and
   ``preprocessor_cls`` (the Preprocessor subclass that feeds it, or None);
 - ``__init__(self, backbone, preprocessor=None, **head_config)``;
@@ -10,21 +11,24 @@ Protocol the preset hub relies on (zoo/hub/loading.py):
 
 Behaviour added here for every task:
 - ``get_config``/``from_config`` follow that protocol from the constructor's arguments;
-- with a preprocessor attached, ``fit``/``evaluate``/``predict`` take raw inputs (strings,
-  lists or arrays of strings, tuples of segments, or datasets/generators/DataLoaders that
-  yield them): each batch goes through ``preprocessor(x, y, sample_weight)`` as it is
-  drawn (zoo/models/raw_inputs.py), so random preprocessing (masking for pre-training)
-  differs every epoch. Inputs that are already dicts of arrays pass through untouched.
+- with a preprocessor attached, ``fit``/``evaluate``/``predict`` take raw inputs: whatever
+  the preprocessor's ``accepts_raw`` says it takes (strings and tuples of segments for a
+  tokenizer, waveforms for an audio converter, images for an image converter), or
+  datasets/generators/DataLoaders that yield them: each batch goes through
+  ``preprocessor(x, y, sample_weight)`` as it is drawn (zoo/models/raw_inputs.py), so
+  random preprocessing (masking for pre-training) differs every epoch. Inputs the
+  preprocessor does not accept (dicts of arrays, token ids) pass through untouched.
 """
 import inspect
 
 from zoo.engine.data_adapter import unpack
 from zoo.engine.model import Model, constructor_arguments
-from zoo.models.raw_inputs import PreprocessedBatches, is_source, looks_like_text
+from zoo.models.raw_inputs import PreprocessedBatches, is_source
 from zoo.saving import serialization
 
 
 class Task(Model):
+    preset_role = "task"  # zoo/hub/loaders/classes.py
     backbone_cls = None
     preprocessor_cls = None
 
@@ -55,9 +59,12 @@ class Task(Model):
 
     # -- raw inputs ---------------------------------------------------------------------
     def _needs_preprocessing(self, x):
-        if getattr(self, "preprocessor", None) is None or isinstance(x, PreprocessedBatches):
+        """The preprocessor decides (``accepts_raw``); a dataset is checked batch by batch."""
+        preprocessor = getattr(self, "preprocessor", None)
+        if preprocessor is None or isinstance(x, PreprocessedBatches):
             return False
-        return looks_like_text(x) or is_source(x)
+        accepts_raw = getattr(preprocessor, "accepts_raw", None)
+        return bool(accepts_raw is not None and accepts_raw(x)) or is_source(x)
 
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, sample_weight=None,

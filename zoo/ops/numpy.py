@@ -36,7 +36,7 @@ _INDEX_DTYPES = ("int32", "int64")
 _is_tensor = backend.core.is_tensor
 
 
-def _convert(x, dtype=None):  # looked up per call: ops.replay swaps backend.core to tape it
+def _convert(x, dtype=None):
     return backend.core.convert_to_tensor(x, dtype)
 
 
@@ -292,7 +292,7 @@ def round(x, decimals=0):  # noqa: A001 - NumPy's name
 
 
 def _unary_float(name, doc=None):
-    def fn(x):  # (backend.numpy looked up per call, so that ops.replay can tape it)
+    def fn(x):
         return getattr(backend.numpy, name)(_as_float(x))
 
     fn.__name__ = fn.__qualname__ = name
@@ -328,7 +328,7 @@ ceil = _unary_float("ceil")
 # -- comparisons and logic -------------------------------------------------------------------
 
 def _comparison(name):
-    def fn(x1, x2):  # (backend.numpy looked up per call, so that ops.replay can tape it)
+    def fn(x1, x2):
         return getattr(backend.numpy, name)(*_pair(x1, x2))
 
     fn.__name__ = fn.__qualname__ = name

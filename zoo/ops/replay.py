@@ -21,15 +21,23 @@ written: tapes that differ (a Python value, or a tensor made outside the backend
 changed between the two calls), a backend call that returns a non-tensor computed from the
 step's tensors (other than its shape or dtype), or a call whose inputs differ in structure,
 shape or dtype from the recorded one. Create one wrapper per loop: a tape holds the weights
-it read, so it must not outlive them. While a call records, ``zoo.backend``'s modules are
-swapped for recording proxies (one thread at a time).
+it read, so it must not outlive them.
+
+Recording goes through the backend's dispatch point (``zoo/backend/common/dispatch.py``):
+while a call records, the calling thread's backend calls go to its recorder; other threads'
+calls (another generation running beside it) are neither recorded nor slowed, and the
+recorder is gone when the call returns or raises. A wrapper called while its thread is
+already recording (a replayable inside another's body) runs its body as written, so the
+outer tape holds its calls.
 
 On backends that compile their loops (jax, tensorflow), ``replayable(body)`` is ``body``.
 """
+import threading
+
 import numpy as np
 
 from zoo import backend
-from zoo.backend.common import python_loops, tree
+from zoo.backend.common import dispatch, python_loops, tree
 
 
 class _Slot:
@@ -40,9 +48,6 @@ class _Slot:
         self.index = index
 
 
-_MODULES = ("core", "numpy", "nn", "math", "image", "random")
-# backend functions that read only what the signature fixes (type, dtype, shape): not taped
-_METADATA = frozenset(("is_tensor", "dtype_of", "shape", "device_name"))
 # conversions that hand their input back when it already is what they make: such a call
 # leaves no entry on the tape (the input stands for the output)
 _CONVERSIONS = frozenset(("convert_to_tensor", "cast"))
@@ -53,6 +58,9 @@ _FOLDABLE = _CONVERSIONS | frozenset(("reshape", "transpose", "expand_dims", "sw
 
 
 class _Recorder:
+    """What ``dispatch.recording`` hands this thread's backend calls to while a call
+    records: runs each and appends it to ``entries``."""
+
     def __init__(self, inputs):
         self.slots = {}   # id(tensor) -> slot index
         self.held = []    # the tensors behind the slots: alive, so their ids stay unique
@@ -106,46 +114,6 @@ class _Recorder:
         if _has_slot(args_t) or _has_slot(kwargs_t):
             self.fixed = False  # a Python value computed from the step's own tensors
         return None
-
-
-class _TapedModule:
-    """Stands in for a ``zoo.backend`` module while a call records: its functions go
-    through the recorder."""
-
-    def __init__(self, module, recorder, foldable):
-        self._module, self._recorder, self._foldable, self._wrapped = \
-            module, recorder, foldable, {}
-
-    def __getattr__(self, name):
-        wrapped = self._wrapped.get(name)
-        if wrapped is None:
-            value = getattr(self._module, name)
-            if name in _METADATA or isinstance(value, type) or not callable(value):
-                return value
-            recorder = self._recorder
-            fold_name = name if self._foldable else None  # (random draws never fold)
-
-            def wrapped(*args, **kwargs):
-                return recorder.call(value, fold_name, args, kwargs)
-
-            self._wrapped[name] = wrapped
-        return wrapped
-
-
-class _Recording:
-    """``with _Recording(recorder):`` swaps zoo.backend's modules for taped ones."""
-
-    def __init__(self, recorder):
-        self.recorder = recorder
-
-    def __enter__(self):
-        self.saved = {name: getattr(backend, name) for name in _MODULES}
-        for name, module in self.saved.items():
-            setattr(backend, name, _TapedModule(module, self.recorder, name != "random"))
-
-    def __exit__(self, *exc):
-        for name, module in self.saved.items():
-            setattr(backend, name, module)
 
 
 def _own(out):
@@ -266,7 +234,7 @@ _RESTARTS = 2  # input signatures a loop may change to before replay gives up
 
 
 def _runs_python_loops():
-    return backend.core.while_loop is python_loops.while_loop
+    return dispatch.raw(backend.core.while_loop) is python_loops.while_loop
 
 
 class replayable:  # noqa: N801 - used like a function: body = replayable(body)
@@ -281,9 +249,10 @@ class replayable:  # noqa: N801 - used like a function: body = replayable(body)
         self.signature = None
         self.restarts = 0
         self.replays = 0
+        self._lock = threading.Lock()  # (a wrapper shared by threads records consistently)
 
     def __call__(self, *args):
-        if not self.enabled:
+        if not self.enabled or dispatch.current_recorder() is not None:
             return self.body(*args)
         leaves, treedef = tree.flatten(args)
         signature = (treedef, _signature(leaves))
@@ -301,19 +270,20 @@ class replayable:  # noqa: N801 - used like a function: body = replayable(body)
 
     def _record(self, args, leaves):
         recorder = _Recorder(leaves)
-        with _Recording(recorder):
+        with dispatch.recording(recorder):
             outputs = self.body(*args)
-        if not recorder.fixed:
-            self.enabled = False
-            return outputs
-        self.recorded.append((recorder, outputs))
-        if len(self.recorded) == 2:
-            (first, first_outputs), (second, second_outputs) = self.recorded
-            self.recorded = []
-            if _tapes_agree(first, first_outputs, second, second_outputs):
-                self.tape = _Tape(second, second_outputs)
-            else:
+        with self._lock:
+            if not recorder.fixed:
                 self.enabled = False
+                return outputs
+            self.recorded.append((recorder, outputs))
+            if len(self.recorded) == 2:
+                (first, first_outputs), (second, second_outputs) = self.recorded
+                self.recorded = []
+                if _tapes_agree(first, first_outputs, second, second_outputs):
+                    self.tape = _Tape(second, second_outputs)
+                else:
+                    self.enabled = False
         return outputs
 
 

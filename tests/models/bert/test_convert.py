@@ -121,7 +121,7 @@ def test_tokenizer_from_checkpoint_files(references, tmp_path):
 
 
 def test_from_preset_converts_transformers_checkpoints(references, tmp_path):
-    pytest.importorskip("zoo.hub.loading")
+    pytest.importorskip("zoo.hub.loaders")
     directory, _, ref = load_reference(references, "odd")
     x = inputs(ref)
     backbone = BertBackbone.from_preset(os.path.join(directory, "pretraining"))

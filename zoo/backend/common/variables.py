@@ -15,7 +15,7 @@ import itertools
 
 import numpy as np
 
-from zoo.backend.common import dtypes, global_state
+from zoo.backend.common import dispatch, dtypes, global_state
 from zoo.backend.common.global_state import (
     _STATE,  # read directly: `.value` is hot
     Scope,
@@ -122,11 +122,9 @@ class Variable:
         self._value = tensor
 
     def _cast(self, tensor, dtype):
-        """The autocast copy of the value: through ``zoo.backend.core`` (looked up per call,
-        so that ``ops.replay`` tapes it, and folds it: a weight's cast is made once)."""
-        from zoo import backend
-
-        return backend.core.cast(tensor, dtype)
+        """The autocast copy of the value, made by the backend's ``core.cast`` through the
+        dispatch point (a replay tape folds it: a weight's cast is made once)."""
+        return dispatch.MODULES["core"].cast(tensor, dtype)
 
     def _own(self, tensor):
         """A tensor this variable may keep (torch: a copy, not a view of the caller's array)."""

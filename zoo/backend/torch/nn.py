@@ -9,14 +9,12 @@ import torch
 import torch.nn.functional as F
 
 from zoo.backend.common import config
-from zoo.backend.torch import onednn_linear, packed_gemm
+from zoo.backend.torch import accel
 from zoo.backend.torch.core import to_framework_dtype
 
 
 def linear(x, kernel, bias, activation=None):
-    out = packed_gemm.linear(x, kernel, bias)  # no gradient: the weight's packed copy
-    if out is None:
-        out = onednn_linear.linear(x, kernel, bias)  # gradients, where oneDNN is faster
+    out = accel.linear(x, kernel, bias)  # a packed copy, or oneDNN, where either applies
     if out is None:
         out = _product(x, kernel, bias)
     if activation is None:

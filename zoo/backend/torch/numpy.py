@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from zoo.backend.common import dtypes
-from zoo.backend.torch import packed_gemm
+from zoo.backend.torch import accel
 from zoo.backend.torch.core import _DEVICE, convert_to_tensor, to_framework_dtype
 
 _t = convert_to_tensor
@@ -350,7 +350,7 @@ def cumprod(x, axis=None):
 # -- linear algebra --------------------------------------------------------------------------
 
 def matmul(x1, x2):
-    out = packed_gemm.matmul_left(x1, x2)  # a weight times a few columns: its packed copy
+    out = accel.matmul_left(x1, x2)  # a weight times a few columns: its packed copy
     return torch.matmul(x1, x2) if out is None else out
 
 

@@ -8,6 +8,8 @@ generic zoo.ops path (under jit that path fuses anyway).
 """
 import torch
 
+from zoo.backend.torch import accel
+
 SUPPORTS_MULTI_TENSOR = True
 
 
@@ -45,9 +47,9 @@ def adam_update(variables, grads, momentums, velocities, alpha, beta_1, beta_2, 
                                lr=float(alpha), beta1=float(beta_1), beta2=float(beta_2),
                                weight_decay=0.0, eps=float(epsilon), amsgrad=False,
                                maximize=False)
-            # the fused kernel leaves the version counters as they were: bump them, or
-            # whatever keys on them (packed_gemm's packed weights) would read old weights
-            torch.autograd.graph.increment_version(params)
+            # the fused kernel leaves the version counters as they were: packed copies
+            # (kept per version) would read old weights
+            accel.weights_changed_in_place(params)
             return True
         torch._foreach_lerp_(ms, grads, 1.0 - beta_1)
         torch._foreach_lerp_(vs, torch._foreach_mul(grads, grads), 1.0 - beta_2)

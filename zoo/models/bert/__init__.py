@@ -5,3 +5,4 @@ from zoo.models.bert.masked_lm_preprocessor import BertMaskedLMPreprocessor  # n
 from zoo.models.bert.preprocessor import BertPreprocessor  # noqa: F401
 from zoo.models.bert.text_classifier import BertTextClassifier  # noqa: F401
 from zoo.models.bert.tokenizer import BertTokenizer  # noqa: F401
+from zoo.models.bert import convert  # noqa: F401,E402  (registers the transformers converter)

@@ -28,8 +28,10 @@ import warnings
 
 import numpy as np
 
-from zoo.backend.common import dtypes
 from zoo.hub.checkpoint_reader import read_json, tokenizer_json_model
+from zoo.hub.converters import register_converter
+from zoo.hub.porting import (LAYER_NORM_GAMMA_BETA, Porter, dense_kernel, find_prefix,
+                             heads_output_kernel, reshape)
 
 ACTIVATIONS = {"gelu": "gelu"}  # exact (erf) gelu, the BertModel default
 
@@ -64,152 +66,70 @@ def backbone_config(hf_config):
     }
 
 
-# -- reading keys -------------------------------------------------------------------------------
-
-class _Keys:
-    """Looks up HF names in ``reader`` whatever their prefix and layer-norm naming."""
-
-    def __init__(self, reader):
-        self.reader = reader
-        self.keys = set(reader.keys())
-        self.prefix = "bert." if any(k.startswith("bert.") for k in self.keys) else ""
-
-    def candidates(self, name, prefixed=True):
-        base = [self.prefix + name] if prefixed else [name]
-        if prefixed and self.prefix:
-            base.append(name)
-        out = []
-        for key in base:
-            out.append(key)
-            if ".LayerNorm." in key:
-                out.append(key.replace(".weight", ".gamma").replace(".bias", ".beta"))
-        return out
-
-    def find(self, name, prefixed=True):
-        for key in self.candidates(name, prefixed):
-            if key in self.keys:
-                return key
-        return None
-
-    def has(self, name, prefixed=True):
-        return self.find(name, prefixed) is not None
-
-    def read(self, name, path, prefixed=True):
-        key = self.find(name, prefixed)
-        if key is None:
-            tried = ", ".join(repr(k) for k in self.candidates(name, prefixed))
-            raise KeyError(f"BERT checkpoint: no weight {tried} for zoo variable {path!r}.")
-        return key, np.asarray(self.reader[key])
-
-
-def _assign(variables, path, key, array):
-    if path not in variables:
-        raise KeyError(f"BERT converter: the model has no variable {path!r} (for {key!r}).")
-    variable = variables[path]
-    if tuple(array.shape) != tuple(variable.shape):
-        raise ValueError(f"BERT checkpoint: {key!r} has shape {tuple(array.shape)} but zoo "
-                         f"variable {path!r} has shape {tuple(variable.shape)}.")
-    target = dtypes.to_numpy_dtype(variable.dtype)
-    if array.dtype != target:
-        array = array.astype(target)
-    variable.assign(array)
-
-
-def _linear_kernel(weight):
-    return np.ascontiguousarray(weight.T)  # (out, in) -> (in, out)
-
-
-def _load(keys, variables, prefix, entries, prefixed=True):
-    """entries: (zoo path under ``prefix``, HF name, transform(array, variable shape))."""
-    for path, name, transform in entries:
-        full = prefix + path
-        if full not in variables:
-            raise KeyError(f"BERT converter: the model has no variable {full!r}.")
-        key, array = keys.read(name, full, prefixed)
-        shape = tuple(variables[full].shape)
-        _assign(variables, full, key, transform(array, shape) if transform else array)
-        del array
-
-
-def _kernel(array, shape):
-    return _linear_kernel(array).reshape(shape)
-
-
-def _heads_out(array, shape):
-    return np.ascontiguousarray(array.T.reshape(shape))  # (H, H) -> (N, h, H)
-
-
-def _reshape(array, shape):
-    return array.reshape(shape)
-
-
-def _dense(path, name):
-    return [(f"{path}/kernel", f"{name}.weight", _kernel), (f"{path}/bias", f"{name}.bias", None)]
-
-
-def _norm(path, name):
-    return [(f"{path}/gamma", f"{name}.weight", None), (f"{path}/beta", f"{name}.bias", None)]
-
-
 # -- weights ----------------------------------------------------------------------------------
+
+def _porter(reader, variables, prefixed=True):
+    """Keys under ``bert.`` (BertForMaskedLM, BertForPreTraining, ...) or none (BertModel);
+    layer norms maybe under their legacy ``gamma``/``beta`` names."""
+    prefix = find_prefix(reader, ("bert.", ""), "embeddings.word_embeddings.weight",
+                         "BERT checkpoint") if prefixed else ""
+    return Porter(reader, "BERT checkpoint", prefix=prefix, aliases=LAYER_NORM_GAMMA_BETA,
+                  variables=variables)
+
+
+def _dense(porter, path, name, prefixed=True):
+    porter.port(f"{path}/kernel", f"{name}.weight", dense_kernel, prefixed)
+    porter.port(f"{path}/bias", f"{name}.bias", None, prefixed)
+
+
+def _norm(porter, path, name, prefixed=True):
+    porter.port(f"{path}/gamma", f"{name}.weight", None, prefixed)
+    porter.port(f"{path}/beta", f"{name}.bias", None, prefixed)
+
 
 def load_backbone(backbone, reader):
     """Assign every BertBackbone variable from ``reader``. A checkpoint without a pooler
     (BertForMaskedLM drops it) leaves ``pooled_dense`` as initialized, with a warning."""
-    keys = _Keys(reader)
-    variables = backbone.variable_paths()
-    entries = [
-        ("token_embedding/embeddings", "embeddings.word_embeddings.weight", None),
-        ("position_embedding/embeddings", "embeddings.position_embeddings.weight", None),
-        ("segment_embedding/embeddings", "embeddings.token_type_embeddings.weight", None),
-        *_norm("embeddings_layer_norm", "embeddings.LayerNorm"),
-    ]
-    for i in range(backbone.num_layers):
-        layer, hf = f"transformer_layer_{i}", f"encoder.layer.{i}"
-        for part in ("query", "key", "value"):
-            entries += [
-                (f"{layer}/self_attention/{part}/kernel", f"{hf}.attention.self.{part}.weight",
-                 _kernel),
-                (f"{layer}/self_attention/{part}/bias", f"{hf}.attention.self.{part}.bias",
-                 _reshape),
-            ]
-        entries += [
-            (f"{layer}/self_attention/attention_output/kernel",
-             f"{hf}.attention.output.dense.weight", _heads_out),
-            (f"{layer}/self_attention/attention_output/bias",
-             f"{hf}.attention.output.dense.bias", None),
-            *_norm(f"{layer}/self_attention_layer_norm", f"{hf}.attention.output.LayerNorm"),
-            *_dense(f"{layer}/feedforward_intermediate_dense", f"{hf}.intermediate.dense"),
-            *_dense(f"{layer}/feedforward_output_dense", f"{hf}.output.dense"),
-            *_norm(f"{layer}/feedforward_layer_norm", f"{hf}.output.LayerNorm"),
-        ]
-    pooler = _dense("pooled_dense", "pooler.dense")
-    if not any(keys.has(name) for _, name, _ in pooler):
-        warnings.warn("BERT checkpoint has no pooler (pooler.dense.*): pooled_output keeps its "
-                      "random initialization; fine-tune before using it.", stacklevel=2)
-    else:
-        entries += pooler
-    _load(keys, variables, "", entries)
+    with _porter(reader, backbone.variable_paths()) as porter:
+        porter.port("token_embedding/embeddings", "embeddings.word_embeddings.weight")
+        porter.port("position_embedding/embeddings", "embeddings.position_embeddings.weight")
+        porter.port("segment_embedding/embeddings", "embeddings.token_type_embeddings.weight")
+        _norm(porter, "embeddings_layer_norm", "embeddings.LayerNorm")
+        for i in range(backbone.num_layers):
+            layer, hf = f"transformer_layer_{i}", f"encoder.layer.{i}"
+            for part in ("query", "key", "value"):
+                porter.port(f"{layer}/self_attention/{part}/kernel",
+                            f"{hf}.attention.self.{part}.weight", dense_kernel)
+                porter.port(f"{layer}/self_attention/{part}/bias",
+                            f"{hf}.attention.self.{part}.bias", reshape)
+            porter.port(f"{layer}/self_attention/attention_output/kernel",
+                        f"{hf}.attention.output.dense.weight", heads_output_kernel)
+            porter.port(f"{layer}/self_attention/attention_output/bias",
+                        f"{hf}.attention.output.dense.bias")
+            _norm(porter, f"{layer}/self_attention_layer_norm",
+                  f"{hf}.attention.output.LayerNorm")
+            _dense(porter, f"{layer}/feedforward_intermediate_dense", f"{hf}.intermediate.dense")
+            _dense(porter, f"{layer}/feedforward_output_dense", f"{hf}.output.dense")
+            _norm(porter, f"{layer}/feedforward_layer_norm", f"{hf}.output.LayerNorm")
+        if porter.has("pooler.dense.weight") or porter.has("pooler.dense.bias"):
+            _dense(porter, "pooled_dense", "pooler.dense")
+        else:
+            warnings.warn("BERT checkpoint has no pooler (pooler.dense.*): pooled_output keeps "
+                          "its random initialization; fine-tune before using it.", stacklevel=2)
 
 
 def load_masked_lm_head(task, reader):
     """Assign the masked-LM head (``cls.predictions.*``); the output projection is tied to
     the token embedding, so a separate decoder weight must equal the word embeddings."""
-    keys = _Keys(reader)
-    variables = task.variable_paths()
-    entries = [
-        *_dense("masked_lm_head/dense", "cls.predictions.transform.dense"),
-        *_norm("masked_lm_head/layer_norm", "cls.predictions.transform.LayerNorm"),
-    ]
-    _load(keys, variables, "", entries, prefixed=False)
-    bias_name = "cls.predictions.bias" if keys.has("cls.predictions.bias", False) \
-        else "cls.predictions.decoder.bias"
-    key, bias = keys.read(bias_name, "masked_lm_head/output_bias", prefixed=False)
-    _assign(variables, "masked_lm_head/output_bias", key, bias)
-    decoder = keys.find("cls.predictions.decoder.weight", prefixed=False)
-    if decoder is not None:
+    with _porter(reader, task.variable_paths(), prefixed=False) as porter:
+        _dense(porter, "masked_lm_head/dense", "cls.predictions.transform.dense")
+        _norm(porter, "masked_lm_head/layer_norm", "cls.predictions.transform.LayerNorm")
+        porter.port("masked_lm_head/output_bias", "cls.predictions.bias",
+                    alternatives=("cls.predictions.decoder.bias",))
+    if porter.has("cls.predictions.decoder.weight"):
         embeddings = np.asarray(task.backbone.token_embedding.embeddings.numpy())
-        if not np.array_equal(np.asarray(reader[decoder], embeddings.dtype), embeddings):
+        decoder = porter.read("cls.predictions.decoder.weight")
+        if not np.array_equal(decoder.astype(embeddings.dtype), embeddings):
             raise ValueError("BERT checkpoint: cls.predictions.decoder.weight differs from the "
                              "word embeddings; zoo's BertMaskedLM ties them and cannot load an "
                              "untied decoder.")
@@ -217,8 +137,8 @@ def load_masked_lm_head(task, reader):
 
 def load_classifier_head(task, reader):
     """Assign BertForSequenceClassification's ``classifier`` to the ``logits`` layer."""
-    keys = _Keys(reader)
-    _load(keys, task.variable_paths(), "", _dense("logits", "classifier"), prefixed=False)
+    with _porter(reader, task.variable_paths(), prefixed=False) as porter:
+        _dense(porter, "logits", "classifier")
 
 
 # -- tokenizer --------------------------------------------------------------------------------
@@ -265,10 +185,6 @@ def _from_tokenizer_json(path, cls, options):
 
 
 def _register():
-    try:
-        from zoo.hub.converters import register_converter
-    except ImportError:  # the preset hub's dispatch table is not there yet
-        return
     from zoo.models.bert.backbone import BertBackbone
     from zoo.models.bert.masked_lm import BertMaskedLM
     from zoo.models.bert.text_classifier import BertTextClassifier

@@ -18,6 +18,9 @@ SPECIAL_TOKENS = {"cls": "[CLS]", "sep": "[SEP]", "pad": "[PAD]", "mask": "[MASK
 
 @register_builtin
 class BertTokenizer(WordPieceTokenizer, Tokenizer):
+    # what a transformers BERT checkpoint makes it from (zoo/models/bert/convert.py)
+    checkpoint_files = ("vocab.txt", "tokenizer.json", "tokenizer_config.json",
+                        "special_tokens_map.json")
     cls_token_id = sep_token_id = pad_token_id = mask_token_id = unk_token_id = None
 
     def __init__(self, vocabulary=None, lowercase=False, strip_accents=None, **kwargs):

@@ -24,8 +24,9 @@ import os
 
 import numpy as np
 
-from zoo.backend.common import dtypes
 from zoo.hub.checkpoint_reader import read_json, tokenizer_json_model
+from zoo.hub.converters import register_converter
+from zoo.hub.porting import Porter, dense_kernel, find_prefix, heads_output_kernel, reshape
 
 PREFIXES = ("model.decoder.", "decoder.", "")
 
@@ -67,95 +68,52 @@ def backbone_config(hf_config):
 
 # -- weights ----------------------------------------------------------------------------------
 
-def _prefix(keys):
-    for prefix in PREFIXES:
-        if prefix + "embed_tokens.weight" in keys:
-            return prefix
-    raise KeyError("OPT checkpoint: no embed_tokens.weight under any of the prefixes "
-                   f"{[p for p in PREFIXES if p]} (or none); is this an OPT checkpoint?")
+def _linear(porter, path, name, bias=True):
+    porter.port(f"{path}/kernel", f"{name}.weight", dense_kernel)
+    if bias:
+        porter.port(f"{path}/bias", f"{name}.bias", reshape)
 
 
-def _assign(variables, path, key, array):
-    if path not in variables:
-        raise KeyError(f"OPT converter: the model has no variable {path!r} (for {key!r}).")
-    variable = variables[path]
-    if tuple(array.shape) != tuple(variable.shape):
-        raise ValueError(f"OPT checkpoint: {key!r} has shape {tuple(array.shape)} but zoo "
-                         f"variable {path!r} has shape {tuple(variable.shape)}.")
-    target = dtypes.to_numpy_dtype(variable.dtype)
-    variable.assign(array if array.dtype == target else array.astype(target))
-
-
-def _kernel(array, shape):
-    return np.ascontiguousarray(array.T).reshape(shape)  # (out, in) -> (in, out)
-
-
-def _heads_out(array, shape):
-    return np.ascontiguousarray(array.T.reshape(shape))  # (H, H) -> (N, h, H)
-
-
-def _reshape(array, shape):
-    return array.reshape(shape)
-
-
-def _linear(path, name, bias=True):
-    entries = [(f"{path}/kernel", f"{name}.weight", _kernel)]
-    return entries + ([(f"{path}/bias", f"{name}.bias", _reshape)] if bias else [])
-
-
-def _norm(path, name):
-    return [(f"{path}/gamma", f"{name}.weight", None), (f"{path}/beta", f"{name}.bias", None)]
-
-
-def backbone_entries(backbone):
-    """(zoo path, HF name without prefix, transform) for every OPTBackbone variable."""
-    bias = backbone.enable_bias
-    entries = [("token_embedding/embeddings", "embed_tokens.weight", None),
-               ("position_embedding/embeddings", "embed_positions.weight", None)]
-    if backbone.word_embed_proj_dim not in (None, backbone.hidden_dim):
-        entries += _linear("embeddings_project_in", "project_in", bias=False)
-        entries += _linear("embeddings_project_out", "project_out", bias=False)
-    if backbone.do_layer_norm_before:
-        entries += _norm("layer_norm", "final_layer_norm")
-    for i in range(backbone.num_layers):
-        layer, hf = f"transformer_layer_{i}", f"layers.{i}"
-        for part, proj in (("query", "q_proj"), ("key", "k_proj"), ("value", "v_proj")):
-            entries += _linear(f"{layer}/self_attention/{part}", f"{hf}.self_attn.{proj}", bias)
-        entries.append((f"{layer}/self_attention/attention_output/kernel",
-                        f"{hf}.self_attn.out_proj.weight", _heads_out))
-        if bias:
-            entries.append((f"{layer}/self_attention/attention_output/bias",
-                            f"{hf}.self_attn.out_proj.bias", None))
-        entries += _norm(f"{layer}/self_attention_layer_norm", f"{hf}.self_attn_layer_norm")
-        entries += _linear(f"{layer}/feedforward_intermediate_dense", f"{hf}.fc1", bias)
-        entries += _linear(f"{layer}/feedforward_output_dense", f"{hf}.fc2", bias)
-        entries += _norm(f"{layer}/feedforward_layer_norm", f"{hf}.final_layer_norm")
-    return entries
+def _norm(porter, path, name):
+    porter.port(f"{path}/gamma", f"{name}.weight")
+    porter.port(f"{path}/beta", f"{name}.bias")
 
 
 def load_backbone(backbone, reader):
     """Assign every OPTBackbone variable from ``reader``."""
-    keys = set(reader.keys())
-    prefix = _prefix(keys)
-    variables = backbone.variable_paths()
-    for path, name, transform in backbone_entries(backbone):
-        key = prefix + name
-        if key not in keys:
-            raise KeyError(f"OPT checkpoint: no weight {key!r} for zoo variable {path!r}.")
-        if path not in variables:
-            raise KeyError(f"OPT converter: the model has no variable {path!r} (for {key!r}).")
-        array = np.asarray(reader[key])
-        shape = tuple(variables[path].shape)
-        _assign(variables, path, key, transform(array, shape) if transform else array)
-        del array
+    prefix = find_prefix(reader, PREFIXES, "embed_tokens.weight", "OPT checkpoint")
+    bias = backbone.enable_bias
+    with Porter(reader, "OPT checkpoint", prefix=prefix,
+                variables=backbone.variable_paths()) as porter:
+        porter.port("token_embedding/embeddings", "embed_tokens.weight")
+        porter.port("position_embedding/embeddings", "embed_positions.weight")
+        if backbone.word_embed_proj_dim not in (None, backbone.hidden_dim):
+            _linear(porter, "embeddings_project_in", "project_in", bias=False)
+            _linear(porter, "embeddings_project_out", "project_out", bias=False)
+        if backbone.do_layer_norm_before:
+            _norm(porter, "layer_norm", "final_layer_norm")
+        for i in range(backbone.num_layers):
+            layer, hf = f"transformer_layer_{i}", f"layers.{i}"
+            for part, proj in (("query", "q_proj"), ("key", "k_proj"), ("value", "v_proj")):
+                _linear(porter, f"{layer}/self_attention/{part}", f"{hf}.self_attn.{proj}", bias)
+            porter.port(f"{layer}/self_attention/attention_output/kernel",
+                        f"{hf}.self_attn.out_proj.weight", heads_output_kernel)
+            if bias:
+                porter.port(f"{layer}/self_attention/attention_output/bias",
+                            f"{hf}.self_attn.out_proj.bias")
+            _norm(porter, f"{layer}/self_attention_layer_norm", f"{hf}.self_attn_layer_norm")
+            _linear(porter, f"{layer}/feedforward_intermediate_dense", f"{hf}.fc1", bias)
+            _linear(porter, f"{layer}/feedforward_output_dense", f"{hf}.fc2", bias)
+            _norm(porter, f"{layer}/feedforward_layer_norm", f"{hf}.final_layer_norm")
 
 
 def load_causal_lm_head(task, reader):
     """The LM head is the tied token embedding: a stored ``lm_head.weight`` must equal it."""
-    if "lm_head.weight" not in set(reader.keys()):
+    porter = Porter(reader, "OPT checkpoint")
+    if not porter.has("lm_head.weight"):
         return
     embeddings = np.asarray(task.backbone.token_embedding.embeddings.numpy())
-    head = np.asarray(reader["lm_head.weight"])
+    head = porter.read("lm_head.weight")
     if head.shape != embeddings.shape or not np.array_equal(head.astype(embeddings.dtype),
                                                             embeddings):
         raise ValueError("OPT checkpoint: lm_head.weight differs from the token embeddings; "
@@ -195,10 +153,6 @@ def _from_tokenizer_json(path, cls, options):
 
 
 def _register():
-    try:
-        from zoo.hub.converters import register_converter
-    except ImportError:
-        return
     from zoo.models.opt.backbone import OPTBackbone
     from zoo.models.opt.causal_lm import OPTCausalLM
 

@@ -19,6 +19,9 @@ REQUIRED = ("pad", "end")
 
 @register_builtin
 class OPTTokenizer(BytePairTokenizer, Tokenizer):
+    # what a transformers OPT checkpoint makes it from (zoo/models/opt/convert.py)
+    checkpoint_files = ("vocab.json", "merges.txt", "tokenizer.json", "tokenizer_config.json",
+                        "special_tokens_map.json")
     start_token_id = end_token_id = pad_token_id = unk_token_id = None
 
     def __init__(self, vocabulary=None, merges=None, add_prefix_space=False, **kwargs):

@@ -1,7 +1,7 @@
 """torch: products of a few rows by a weight run through the weight's packed copy (MKL's
-or oneDNN's, zoo/backend/torch/packed_gemm.py): the same numbers as the plain product, a
-copy made on the second meeting only, never a stale one, and the kernel a row count uses
-timed once against the plain product."""
+or oneDNN's, zoo/backend/torch/accel/packed_weights.py): the same numbers as the plain
+product, a copy made on the second meeting only, never a stale one, and the kernel a row
+count uses timed once against the plain product (or pinned by zoo.config)."""
 import numpy as np
 import pytest
 
@@ -15,31 +15,33 @@ if BACKEND != "torch":
 
 import torch  # noqa: E402
 
-from zoo.backend.torch import packed_gemm  # noqa: E402
+from zoo.backend.torch.accel import kernels, packed_weights  # noqa: E402
 
-pytestmark = pytest.mark.skipif(not packed_gemm._AVAILABLE,
-                                reason="torch built without MKL or oneDNN")
-KERNEL_NAMES = sorted(packed_gemm.KERNELS)
+pytestmark = pytest.mark.skipif(not kernels.KERNELS, reason="torch built without MKL or oneDNN")
+KERNEL_NAMES = sorted(kernels.KERNELS)
 
 
 def first_kernel():
-    return packed_gemm.KERNELS[KERNEL_NAMES[0]]
+    return kernels.KERNELS[KERNEL_NAMES[0]]
 
 
 @pytest.fixture(params=KERNEL_NAMES)
 def kernel(request):
-    return packed_gemm.KERNELS[request.param]
+    return kernels.KERNELS[request.param]
 
 
 @pytest.fixture(autouse=True)
-def fresh_cache(monkeypatch, request):
-    """A cache that packs with the test's ``kernel`` (the first available one where the
-    test takes none), so which kernel runs does not depend on timing."""
+def fresh_cache(request):
+    """A fresh cache pinned (zoo.config) to the test's ``kernel`` (the first available one
+    where the test takes none), so which kernel runs does not depend on timing; the
+    settings before the test come back after it."""
     chosen = request.getfixturevalue("kernel") if "kernel" in request.fixturenames \
         else first_kernel()
-    cache = packed_gemm.PackedWeights(2 ** 30, chosen)
-    monkeypatch.setattr(packed_gemm, "_CACHE", cache)
-    return cache
+    before = zoo.config.torch_acceleration()
+    zoo.config.set_torch_acceleration(packed_weights_mb=1024, kernel=chosen.name)
+    yield packed_weights.cache()
+    zoo.config.set_torch_acceleration(packed_weights_mb=before.packed_weights_mb,
+                                      kernel=before.kernel)
 
 
 def packed_count(cache):
@@ -80,7 +82,7 @@ def test_dense_matches_the_plain_product_and_packs_on_the_second_call(fresh_cach
 
 
 def test_more_than_max_rows_are_never_packed(fresh_cache):
-    layer, x = dense(), rows(packed_gemm.MAX_ROWS + 1)
+    layer, x = dense(), rows(packed_weights.MAX_ROWS + 1)
     for _ in range(3):
         call(layer, x)
     assert len(fresh_cache._entries) == 0
@@ -157,20 +159,20 @@ def test_products_that_need_gradients_are_not_packed(fresh_cache):
 def test_budget_frees_the_least_recently_used_copies():
     weights = [torch.nn.Parameter(torch.randn(64, 16)) for _ in range(3)]
     size = 64 * 16 * 4
-    cache = packed_gemm.PackedWeights(2 * size, first_kernel())
+    cache = packed_weights.PackedWeights(2 * size, first_kernel())
     for w in weights:
         for _ in range(2):
             cache.get(w, w, 4, False)
     assert cache.used == 2 * size
     assert [e.packed is not None for e in cache._entries.values()] == [False, True, True]
-    assert packed_gemm.PackedWeights(size - 1).get(weights[0], weights[0], 4, False) is None
+    assert packed_weights.PackedWeights(size - 1).get(weights[0], weights[0], 4, False) is None
 
 
 def test_a_loop_larger_than_the_budget_packs_what_fits_once():
     """A cycle over more weights than fit must not free and re-pack every weight per step
     (OPT-1.3b under the default budget)."""
     weights = [torch.nn.Parameter(torch.randn(64, 16)) for _ in range(5)]
-    cache = packed_gemm.PackedWeights(2 * 64 * 16 * 4, first_kernel())
+    cache = packed_weights.PackedWeights(2 * 64 * 16 * 4, first_kernel())
     seen = []
     for _ in range(6):
         seen.append([cache.get(w, w, 4, False) for w in weights])
@@ -182,7 +184,7 @@ def test_threads_share_the_cache(kernel):
     import threading
 
     weights = [torch.nn.Parameter(torch.randn(32, 16)) for _ in range(8)]
-    cache = packed_gemm.PackedWeights(3 * 32 * 16 * 4, kernel)
+    cache = packed_weights.PackedWeights(3 * 32 * 16 * 4, kernel)
     x = torch.randn(16, 4)
     errors = []
 
@@ -209,7 +211,7 @@ def test_threads_share_the_cache(kernel):
 
 
 def test_a_freed_weight_drops_its_copies():
-    cache = packed_gemm.PackedWeights(2 ** 20, first_kernel())
+    cache = packed_weights.PackedWeights(2 ** 20, first_kernel())
     weight = torch.nn.Parameter(torch.randn(32, 16))
     cache.get(weight, weight, 4, False), cache.get(weight, weight, 4, False)
     assert cache.used == 32 * 16 * 4
@@ -217,24 +219,16 @@ def test_a_freed_weight_drops_its_copies():
     assert cache.used == 0 and not cache._entries
 
 
-def test_budget_from_the_environment(monkeypatch):
-    monkeypatch.setenv("ZOO_TORCH_PACKED_WEIGHTS_MB", "1.5")
-    assert packed_gemm._budget_bytes() == int(1.5 * 2 ** 20)
-    monkeypatch.setenv("ZOO_TORCH_PACKED_WEIGHTS_MB", "lots")
-    with pytest.raises(ValueError, match="ZOO_TORCH_PACKED_WEIGHTS_MB='lots'"):
-        packed_gemm._budget_bytes()
-
-
-def test_a_zero_budget_packs_nothing(monkeypatch):
-    monkeypatch.setattr(packed_gemm, "_CACHE", packed_gemm.PackedWeights(0))
+@pytest.mark.parametrize("setting", [{"packed_weights_mb": 0}, {"kernel": "plain"}])
+def test_a_zero_budget_or_the_plain_kernel_packs_nothing(setting):
+    zoo.config.set_torch_acceleration(**setting)
     layer, x = dense(), rows(4)
     for _ in range(3):
         np.testing.assert_allclose(call(layer, x), reference(layer, x), rtol=1e-6, atol=1e-6)
-    assert not packed_gemm._CACHE._entries
+    assert not packed_weights.cache()._entries
 
 
-def test_generate_decodes_through_packed_copies_with_the_same_tokens(monkeypatch, fresh_cache,
-                                                                     kernel):
+def test_generate_decodes_through_packed_copies_with_the_same_tokens(fresh_cache, kernel):
     from zoo.models import OPTBackbone, OPTCausalLM
 
     zoo.config.set_random_seed(3)
@@ -250,14 +244,14 @@ def test_generate_decodes_through_packed_copies_with_the_same_tokens(monkeypatch
     packed = lm.generate(prompts, max_new_tokens=12, stop_token_ids=None)
     # every layer product, each attention projection and the tied head: 3 rows per step
     assert packed_count(fresh_cache) == 2 * 6 + 1
-    monkeypatch.setattr(packed_gemm, "_CACHE", packed_gemm.PackedWeights(0))
+    zoo.config.set_torch_acceleration(packed_weights_mb=0)
     plain = lm.generate(prompts, max_new_tokens=12, stop_token_ids=None)
     np.testing.assert_array_equal(packed["token_ids"], plain["token_ids"])
     np.testing.assert_array_equal(packed["padding_mask"], plain["padding_mask"])
 
 
 def fake_kernel(name):
-    return packed_gemm.Kernel(name, lambda matrix, rows: matrix.clone(),
+    return kernels.Kernel(name, lambda matrix, rows: matrix.clone(),
                               lambda x, packed, matrix, bias, rows:
                               torch.nn.functional.linear(x, packed, bias))
 
@@ -273,9 +267,9 @@ def test_auto_keeps_the_fastest_of_plain_and_each_kernel_per_row_count(monkeypat
         timed.append(call.func)
         return seconds[call.func]
 
-    monkeypatch.setattr(packed_gemm, "_best_seconds", best_seconds)
-    monkeypatch.setattr(packed_gemm, "KERNELS", {"slow": slow, "fast": fast})
-    cache = packed_gemm.PackedWeights(2 ** 20)
+    monkeypatch.setattr(kernels, "best_seconds", best_seconds)
+    monkeypatch.setattr(kernels, "KERNELS", {"slow": slow, "fast": fast})
+    cache = packed_weights.PackedWeights(2 ** 20)
     weights = [torch.nn.Parameter(torch.randn(32, 16)) for _ in range(2)]
     for _ in range(3):
         found = [cache.get(w, w, 4, False) for w in weights]
@@ -293,16 +287,26 @@ def test_auto_keeps_the_fastest_of_plain_and_each_kernel_per_row_count(monkeypat
 
 
 def test_row_buckets_are_powers_of_two():
-    assert [packed_gemm.row_bucket(n) for n in (1, 2, 3, 4, 5, 8, 9, 1000, 4096)] == \
+    assert [kernels.row_bucket(n) for n in (1, 2, 3, 4, 5, 8, 9, 1000, 4096)] == \
         [1, 2, 4, 4, 8, 8, 16, 1024, 4096]
 
 
-def test_the_kernel_from_the_environment(monkeypatch):
-    monkeypatch.setenv("ZOO_TORCH_PACKED_KERNEL", "auto")
-    assert packed_gemm._kernel_asked() is None  # timed per row count
-    for name in KERNEL_NAMES:
-        monkeypatch.setenv("ZOO_TORCH_PACKED_KERNEL", name.upper())
-        assert packed_gemm._kernel_asked() is packed_gemm.KERNELS[name]
-    monkeypatch.setenv("ZOO_TORCH_PACKED_KERNEL", "fastest")
-    with pytest.raises(ValueError, match="ZOO_TORCH_PACKED_KERNEL='fastest'.*auto, mkl or onednn"):
-        packed_gemm._kernel_asked()
+@pytest.mark.parametrize("name", KERNEL_NAMES)
+def test_a_pinned_kernel_is_what_runs_and_nothing_is_timed(monkeypatch, name):
+    def no_timing(call):
+        raise AssertionError("a pinned kernel timed a product")
+
+    monkeypatch.setattr(kernels, "best_seconds", no_timing)
+    pinned, ran = kernels.KERNELS[name], []
+    run = pinned.run
+    monkeypatch.setattr(pinned, "run", lambda *args: ran.append(args[-1]) or run(*args))
+    zoo.config.set_torch_acceleration(kernel=name)
+    layer = dense()
+    for n in (1, 8, 300):
+        for _ in range(3):
+            np.testing.assert_allclose(call(layer, rows(n)), reference(layer, rows(n)),
+                                       rtol=1e-5, atol=1e-5)
+    assert ran == [1, 1, 8, 8, 300, 300]  # packed from the second call of each row count
+    from zoo.backend.torch import accel
+
+    assert accel.packed_kernel_choices() == {1: name, 8: name, 512: name}

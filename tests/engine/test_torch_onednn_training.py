@@ -1,7 +1,7 @@
 """torch: dense products that need gradients may run through oneDNN
-(zoo/backend/torch/onednn_linear.py): the same values and gradients as the plain
+(zoo/backend/torch/accel/onednn_training.py): the same values and gradients as the plain
 products, second derivatives through create_graph, and the way chosen per shape by one
-timing."""
+timing, or pinned by zoo.config (``onednn_training="on"`` / ``"off"``, nothing timed)."""
 import numpy as np
 import pytest
 
@@ -15,16 +15,30 @@ if BACKEND != "torch":
 
 import torch  # noqa: E402
 
-from zoo.backend.torch import nn, onednn_linear  # noqa: E402
+from zoo.backend.torch import nn  # noqa: E402
+from zoo.backend.torch.accel import kernels, onednn_training  # noqa: E402
 
-pytestmark = pytest.mark.skipif(not onednn_linear._AVAILABLE, reason="torch without oneDNN")
+pytestmark = pytest.mark.skipif(not onednn_training.AVAILABLE, reason="torch without oneDNN")
+
+
+@pytest.fixture(autouse=True)
+def settings_kept():
+    """The settings before a test come back after it."""
+    before = zoo.config.torch_acceleration()
+    yield
+    zoo.config.set_torch_acceleration(kernel=before.kernel,
+                                      onednn_training=before.onednn_training)
 
 
 @pytest.fixture
 def chosen(monkeypatch):
-    """Every shape takes oneDNN (no timing), whatever this CPU prefers."""
-    monkeypatch.setattr(onednn_linear, "_ENABLED", True)
-    monkeypatch.setattr(onednn_linear, "_faster", lambda rows, i, o: True)
+    """Every shape takes oneDNN, whatever this CPU prefers: pinned (products without
+    gradients plain), and nothing timed."""
+    def no_timing(call):
+        raise AssertionError("a pinned setting timed a product")
+
+    monkeypatch.setattr(kernels, "best_seconds", no_timing)
+    zoo.config.set_torch_acceleration(kernel="plain", onednn_training="on")
 
 
 def tensors(shape, in_dim=24, out_dim=10, bias=True, seed=0):
@@ -45,7 +59,7 @@ def gradients(out, inputs):
 def test_values_and_gradients_match_the_plain_product(chosen, shape, bias):
     x, kernel, b = tensors(shape, bias=bias)
     out = nn.linear(x, kernel, b)
-    assert "_Linear" in type(out.grad_fn.next_functions[0][0]).__name__
+    assert "OneDNNLinear" in type(out.grad_fn.next_functions[0][0]).__name__
     plain = x @ kernel + (b if b is not None else 0)
     torch.testing.assert_close(out, plain, rtol=1e-5, atol=1e-5)
     for got, want in zip(gradients(out, (x, kernel, b)), gradients(plain, (x, kernel, b))):
@@ -64,34 +78,35 @@ def test_second_derivatives_run_through_differentiable_products(chosen):
 
 @pytest.mark.parametrize("case", ["few rows", "no gradient", "float64"])
 def test_plain_products_where_onednn_does_not_apply(chosen, case):
-    x, kernel, b = tensors((onednn_linear.MIN_ROWS - 1,) if case == "few rows" else (96,))
+    x, kernel, b = tensors((onednn_training.MIN_ROWS - 1,) if case == "few rows" else (96,))
     if case == "float64":
         x, kernel, b = (torch.nn.Parameter(t.detach().double()) for t in (x, kernel, b))
     if case == "no gradient":
         x, kernel, b = (t.detach() for t in (x, kernel, b))
-    assert onednn_linear.linear(x, kernel, b) is None
+    assert onednn_training.linear(x, kernel, b) is None
 
 
 def test_the_choice_is_timed_once_per_shape(monkeypatch):
-    monkeypatch.setattr(onednn_linear, "_FASTER", {})
+    monkeypatch.setattr(onednn_training, "_faster", {})
     timed = []
 
     def best_seconds(call):
         timed.append(call.__name__)
         return {"plain": 1.0, "onednn": 2.0}[call.__name__]
 
-    monkeypatch.setattr(onednn_linear.packed_gemm, "_best_seconds", best_seconds)
-    monkeypatch.setattr(onednn_linear, "_ENABLED", True)
+    monkeypatch.setattr(kernels, "best_seconds", best_seconds)
+    zoo.config.set_torch_acceleration(onednn_training="auto")
     x, kernel, b = tensors((96,))
     for _ in range(3):
-        assert onednn_linear.linear(x, kernel, b) is None  # plain was the faster
-    assert sorted(timed) == ["onednn", "plain"] and onednn_linear._FASTER == {(128, 24, 10): False}
+        assert onednn_training.linear(x, kernel, b) is None  # plain was the faster
+    assert sorted(timed) == ["onednn", "plain"]
+    assert onednn_training.timed_shapes() == {(128, 24, 10): False}
 
 
 def test_a_dense_model_trains_the_same_through_onednn(chosen, monkeypatch):
     applied = []
-    apply = onednn_linear._Linear.apply
-    monkeypatch.setattr(onednn_linear._Linear, "apply",
+    apply = onednn_training.OneDNNLinear.apply
+    monkeypatch.setattr(onednn_training.OneDNNLinear, "apply",
                         lambda *args: applied.append(1) or apply(*args))
 
     def train():
@@ -107,15 +122,7 @@ def test_a_dense_model_trains_the_same_through_onednn(chosen, monkeypatch):
 
     losses, predictions = train()
     assert len(applied) == 2 * 2 * 3  # two layers, two batches, three epochs
-    monkeypatch.setattr(onednn_linear, "_ENABLED", False)
+    zoo.config.set_torch_acceleration(onednn_training="off")
     plain_losses, plain_predictions = train()
     np.testing.assert_allclose(losses, plain_losses, rtol=1e-5)
     np.testing.assert_allclose(predictions, plain_predictions, rtol=1e-4, atol=1e-5)
-
-
-def test_the_switch_from_the_environment(monkeypatch):
-    monkeypatch.setenv("ZOO_TORCH_ONEDNN_TRAINING", "0")
-    assert not onednn_linear._enabled()
-    monkeypatch.setenv("ZOO_TORCH_ONEDNN_TRAINING", "yes")
-    with pytest.raises(ValueError, match="ZOO_TORCH_ONEDNN_TRAINING='yes'"):
-        onednn_linear._enabled()

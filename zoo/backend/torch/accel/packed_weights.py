@@ -15,12 +15,14 @@ OPT-125m's 73 products of a decode step, plain / MKL packed / oneDNN packed:
   3072 x 768 weight at 1024 rows 27 / 27 / 11 ms (MKL runs slower than its best on AMD
   CPUs; oneDNN dispatches by instruction set).
 
-So by default (``ZOO_TORCH_PACKED_KERNEL=auto``) the first product packed in a row bucket
+So by default (``kernel="auto"`` in ``zoo.config.set_torch_acceleration``, or
+``ZOO_TORCH_PACKED_KERNEL=auto``) the first product packed in a row bucket
 (the power of two at or above the row count) times the plain product and each kernel
 there, on a stand-in weight with the same input size (64 MiB, so that a few rows stream it
 from memory as a decode step streams a model; fewer outputs where many rows make the
 product compute-bound), best of a few calls, and keeps the fastest for that bucket;
-``mkl`` or ``onednn`` skips the timing and uses that kernel for every row count. Either
+``mkl`` or ``onednn`` skips the timing and uses that kernel for every row count, ``plain``
+packs nothing (zoo/backend/common/acceleration.py has the settings). Either
 kernel's results differ from the plain product's only by float32 rounding (summation
 order).
 
@@ -30,111 +32,31 @@ What is packed, and for how long:
   version counter), meets that row count: a one-off product (a prompt's forward, a kernel
   computed per call) packs nothing; a decode loop packs on its second step;
 * a packed copy costs as much memory as its weight. All copies together stay under
-  ``ZOO_TORCH_PACKED_WEIGHTS_MB`` (default 2048; 0 turns packing off). Past it, a new copy
+  ``packed_weights_mb`` (default 2048, or ``ZOO_TORCH_PACKED_WEIGHTS_MB``; 0 turns packing
+  off). Past it, a new copy
   frees the least recently used ones, but only those unused since the new one's weight
   was last met: a loop whose weights do not all fit (OPT-1.3b at 5 GB) packs what fits
   once and runs the rest plain, rather than freeing and re-packing every weight per step;
 * a copy lives as long as its weight and that weight's version: an in-place update (an
-  optimizer step, ``Variable.assign``) makes it stale, and the next products pack anew;
+  optimizer step, ``Variable.assign``) makes it stale, and the next products pack anew (an
+  update that leaves the version as it was calls ``accel.weights_changed_in_place``);
 * only float32 CPU products whose result needs no gradient (``torch.no_grad``, or
   operands that require none).
 """
+
 import collections
 import functools
 import itertools
-import os
 import threading
-import time
 import weakref
 
 import torch
 
+from zoo.backend.torch.accel import kernels
+
 MIN_ROWS, MAX_ROWS = 1, 4096
-
-
-class Kernel:
-    """A product of rows by a weight laid out once: ``pack(matrix, rows)`` lays out a
-    (out, in) matrix for ``rows``-row products, ``run(x, packed, matrix, bias, rows)``
-    multiplies (rows, in) by it."""
-
-    def __init__(self, name, pack, run):
-        self.name, self.pack, self.run = name, pack, run
-
-    def __repr__(self):
-        return f"Kernel({self.name!r})"
-
-
-def _mkl_run(x, packed, matrix, bias, rows):
-    return torch.ops.mkl._mkl_linear(x, packed, matrix, bias, rows)
-
-
-def onednn_product(x, weight, bias=None):
-    """``x @ weight.T + bias`` through oneDNN; ``weight`` (out, in): packed, dense or
-    strided."""
-    return torch.ops.mkldnn._linear_pointwise(x, weight, bias, "none", [], "")
-
-
-def _onednn_run(x, packed, matrix, bias, rows):
-    return onednn_product(x, packed, bias)
-
-
-KERNELS = {}
-if torch.backends.mkl.is_available() and hasattr(torch.ops.mkl, "_mkl_linear"):
-    KERNELS["mkl"] = Kernel("mkl", torch.ops.mkl._mkl_reorder_linear_weight, _mkl_run)
-if torch.backends.mkldnn.is_available() and hasattr(torch.ops.mkldnn, "_linear_pointwise"):
-    KERNELS["onednn"] = Kernel("onednn", torch.ops.mkldnn._reorder_linear_weight,
-                               _onednn_run)
-_AVAILABLE = bool(KERNELS)
-
-
-def _budget_bytes():
-    value = os.environ.get("ZOO_TORCH_PACKED_WEIGHTS_MB", "2048").strip()
-    try:
-        megabytes = float(value)
-    except ValueError:
-        raise ValueError(f"ZOO_TORCH_PACKED_WEIGHTS_MB={value!r} is not a number of "
-                         "megabytes (0 turns packed weights off).") from None
-    return int(megabytes * 2 ** 20)
-
-
-def _kernel_asked():
-    """The kernel ZOO_TORCH_PACKED_KERNEL names, or None for ``auto`` (time them all)."""
-    value = os.environ.get("ZOO_TORCH_PACKED_KERNEL", "auto").strip().lower()
-    if value == "auto":
-        return None
-    if value not in ("mkl", "onednn"):
-        raise ValueError(f"ZOO_TORCH_PACKED_KERNEL={value!r}: expected auto, mkl or "
-                         "onednn.")
-    if value not in KERNELS:
-        raise ValueError(f"ZOO_TORCH_PACKED_KERNEL={value!r}: this torch build has no "
-                         f"{value} kernel (available: {sorted(KERNELS) or 'none'}).")
-    return KERNELS[value]
-
-
 # the timing's stand-in weight: up to 64 MiB (twice a large L3), products up to 0.5 GFLOP
 TIMED_BYTES, TIMED_FLOPS = 64 * 2 ** 20, 5 * 10 ** 8
-
-
-def _best_seconds(call, repeats=5, enough=0.02):
-    """The fastest of up to ``repeats`` calls after a warm-up, fewer once ``enough``
-    seconds were spent (a 4096-row product takes tens of milliseconds)."""
-    call()
-    best, spent = float("inf"), 0.0
-    for _ in range(repeats):
-        start = time.perf_counter()
-        call()
-        seconds = time.perf_counter() - start
-        best, spent = min(best, seconds), spent + seconds
-        if spent >= enough:
-            break
-    return best
-
-
-def row_bucket(rows):
-    """The power of two at or above ``rows``: timings are kept per bucket, so inputs of
-    many lengths (a server's prompts, dynamic padding) are timed a few times, not once per
-    length."""
-    return 1 << (rows - 1).bit_length()
 
 
 class _Entry:
@@ -148,8 +70,9 @@ class _Entry:
 class PackedWeights:
     """Packed copies keyed by (id of the weight, row count, orientation), least recently
     used first. An entry holds only a weak reference to its weight: a freed weight drops
-    its copies. ``kernel``: the one to use for every row count; None (default) times the
-    plain product and every available kernel once per row bucket and keeps the fastest."""
+    its copies. ``kernel``: the Kernel to use for every row count (pinned: nothing is
+    timed); None (default) times the plain product and every available kernel once per row
+    bucket and keeps the fastest."""
 
     def __init__(self, budget_bytes, kernel=None):
         self.budget = budget_bytes
@@ -166,7 +89,7 @@ class PackedWeights:
         """(kernel, packed copy) of ``matrix.T if transposed else matrix`` (out, in) for
         ``rows``-row products, where ``matrix`` is ``weight`` or a view of all of it; None
         while there is none (yet), or where the plain product is the fastest."""
-        bucket = row_bucket(rows)
+        bucket = kernels.row_bucket(rows)
         if bucket in self.choices and self.choices[bucket] is None:
             return None
         try:
@@ -200,7 +123,7 @@ class PackedWeights:
 
     def _kernel_for(self, in_features, rows):
         """The kernel for ``rows``-row products (None: plain), timed once per row bucket."""
-        bucket = row_bucket(rows)
+        bucket = kernels.row_bucket(rows)
         if bucket not in self.choices:
             self.choices[bucket] = self.kernel or self._fastest(in_features, bucket)
         return self.choices[bucket]
@@ -213,12 +136,12 @@ class PackedWeights:
                                TIMED_FLOPS // (2 * rows * in_features)))
         weight = torch.ones(outputs, in_features)
         x = torch.ones(rows, in_features)
-        best, best_seconds = None, _best_seconds(
+        best, best_seconds = None, kernels.best_seconds(
             functools.partial(torch.nn.functional.linear, x, weight))
-        for kernel in KERNELS.values():
+        for kernel in kernels.KERNELS.values():
             packed = kernel.pack(weight, rows)
-            seconds = _best_seconds(functools.partial(kernel.run, x, packed, weight, None,
-                                                      rows))
+            seconds = kernels.best_seconds(functools.partial(kernel.run, x, packed, weight,
+                                                             None, rows))
             if seconds < best_seconds:
                 best, best_seconds = kernel, seconds
         return best
@@ -252,41 +175,30 @@ class PackedWeights:
                 self._release(entry)
 
 
-_CACHE = PackedWeights(_budget_bytes(), _kernel_asked())  # (read once, at import)
+_cache = PackedWeights(0)  # replaced by configure() when accel is imported
 
 
-def rows_of(x):
-    rows = 1
-    for size in x.shape[:-1]:
-        rows *= size
-    return rows
+def configure(budget_bytes, kernel):
+    """A fresh cache (the copies made so far are dropped): ``kernel`` "auto" (timed),
+    "plain" (nothing packed) or the name of an available kernel (pinned, never timed)."""
+    global _cache
+    if kernel == "plain" or not kernels.KERNELS:
+        _cache = PackedWeights(0)
+    else:
+        _cache = PackedWeights(budget_bytes, None if kernel == "auto" else kernels.KERNELS[kernel])
 
 
-def _weight_of(matrix):
-    """The variable tensor (a Parameter) that ``matrix`` is, or is a reshaped view of
-    whole (EinsumDense's (in, heads, size) kernel as (in, heads * size)); else None."""
-    if type(matrix) is torch.nn.Parameter:
-        return matrix
-    base = matrix._base
-    if type(base) is torch.nn.Parameter and matrix.is_contiguous() \
-            and matrix.numel() == base.numel() and matrix.data_ptr() == base.data_ptr():
-        return base
-    return None
+def cache():
+    """The PackedWeights in use."""
+    return _cache
 
 
-def float32_cpu(*tensors):
-    """Whether every tensor given (None skipped) is float32 on the CPU."""
-    return all(t is None or (t.dtype is torch.float32 and t.device.type == "cpu")
-               for t in tensors)
-
-
-def _eligible(matrix, rows, *tensors):
+def _eligible(cache, matrix, rows, *tensors):
     """A float32 CPU product of 1 to 4096 rows by a 2-D weight, whose result needs no
     gradient."""
-    if not (_AVAILABLE and MIN_ROWS <= rows <= MAX_ROWS and matrix.ndim == 2
-            and _CACHE.budget > 0):
+    if not (cache.budget > 0 and MIN_ROWS <= rows <= MAX_ROWS and matrix.ndim == 2):
         return False
-    if not float32_cpu(*tensors):
+    if not kernels.float32_cpu(*tensors):
         return False
     return not (torch.is_grad_enabled() and any(t is not None and t.requires_grad
                                                     for t in tensors))
@@ -295,11 +207,12 @@ def _eligible(matrix, rows, *tensors):
 def linear(x, kernel, bias):
     """``x @ kernel + bias`` (kernel (in, out)) through the packed copy of ``kernel``, or
     None where there is none: the caller then multiplies as usual."""
-    rows = rows_of(x)
-    weight = _weight_of(kernel) if _eligible(kernel, rows, x, kernel, bias) else None
+    cache, rows = _cache, kernels.rows_of(x)
+    weight = kernels.weight_of(kernel) if _eligible(cache, kernel, rows, x, kernel, bias) \
+        else None
     if weight is None:
         return None
-    found = _CACHE.get(weight, kernel, rows, True)
+    found = cache.get(weight, kernel, rows, True)
     if found is None:
         return None
     product, packed = found
@@ -313,11 +226,11 @@ def matmul_left(weight, x):
     copy of ``weight`` (as ``(x.T @ weight.T).T``), or None where there is none."""
     if x.ndim != 2:
         return None
-    rows = x.shape[1]
-    owner = _weight_of(weight) if _eligible(weight, rows, weight, x) else None
+    cache, rows = _cache, x.shape[1]
+    owner = kernels.weight_of(weight) if _eligible(cache, weight, rows, weight, x) else None
     if owner is None:
         return None
-    found = _CACHE.get(owner, weight, rows, False)
+    found = cache.get(owner, weight, rows, False)
     if found is None:
         return None
     product, packed = found

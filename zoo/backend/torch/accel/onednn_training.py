@@ -6,27 +6,26 @@ takes 27 ms in MKL and 11-12 ms in oneDNN (``torch.ops.mkldnn._linear_pointwise`
 takes dense, even strided, weights). A training step runs three products per dense layer:
 the forward ``x @ kernel``, and in the backward ``g @ kernel.T`` and ``x.T @ g``.
 
-The first product of each shape (rows, in, out), rows rounded up to a power of two, times
-those three products both ways on stand-in tensors of that shape and keeps the faster way
-for it, so a CPU where MKL
-is the faster (a Xeon) keeps the plain products. The backward of a oneDNN product runs
-plain differentiable products when a second derivative is being recorded (``create_graph``).
-Packed copies (``packed_gemm``) serve products without gradients; this module serves the
-rest.
+With ``onednn_training="auto"`` (the default), the first product of each shape (rows, in,
+out), rows rounded up to a power of two, times those three products both ways on stand-in
+tensors of that shape and keeps the faster way for it, so a CPU where MKL is the faster (a
+Xeon) keeps the plain products; ``"on"`` takes oneDNN for every shape it serves and
+``"off"`` never, with no timing. The backward of a oneDNN product runs plain differentiable
+products when a second derivative is being recorded (``create_graph``). Packed copies
+(``packed_weights``) serve products without gradients; this module serves the rest.
 """
-import os
-
 import torch
 
-from zoo.backend.torch import packed_gemm
-from zoo.backend.torch.packed_gemm import onednn_product
+from zoo.backend.torch.accel import kernels
+from zoo.backend.torch.accel.kernels import onednn_product
 
 MIN_ROWS = 64  # fewer rows: the products are small and memory-bound either way
-_AVAILABLE = "onednn" in packed_gemm.KERNELS
-_FASTER = {}  # (row bucket, in, out) -> whether oneDNN's three products beat the plain ones
+AVAILABLE = "onednn" in kernels.KERNELS
+_mode = "off"  # "auto" | "on" | "off", set by configure()
+_faster = {}  # (row bucket, in, out) -> whether oneDNN's three products beat the plain ones
 
 
-class _Linear(torch.autograd.Function):
+class OneDNNLinear(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, kernel, bias):
         ctx.save_for_backward(x, kernel)
@@ -48,21 +47,27 @@ class _Linear(torch.autograd.Function):
         return grad_x, grad_kernel, grad_bias
 
 
-def _enabled():
-    value = os.environ.get("ZOO_TORCH_ONEDNN_TRAINING", "auto").strip().lower()
-    if value not in ("auto", "0", "off"):
-        raise ValueError(f"ZOO_TORCH_ONEDNN_TRAINING={value!r}: expected auto (time "
-                         "oneDNN against the plain products per shape) or 0 (off).")
-    return value == "auto"
+def configure(mode):
+    """``mode``: "auto" (timed per shape), "on" or "off" (pinned)."""
+    global _mode
+    _mode = mode if AVAILABLE else "off"
 
 
-_ENABLED = _AVAILABLE and _enabled()
+def mode():
+    return _mode
 
 
-def _faster(rows, in_features, out_features):
-    rows = packed_gemm.row_bucket(rows)
-    key = (rows, in_features, out_features)
-    if key not in _FASTER:
+def timed_shapes():
+    """{(row bucket, in, out): whether oneDNN was the faster} of the shapes timed so far."""
+    return dict(_faster)
+
+
+def _onednn_is_faster(rows, in_features, out_features):
+    if _mode == "on":
+        return True
+    key = (kernels.row_bucket(rows), in_features, out_features)
+    if key not in _faster:
+        rows = key[0]
         x, kernel = torch.ones(rows, in_features), torch.ones(in_features, out_features)
         bias, grad = torch.ones(out_features), torch.ones(rows, out_features)
 
@@ -74,25 +79,25 @@ def _faster(rows, in_features, out_features):
                 onednn_product(x.t(), grad.t())
 
         with torch.no_grad():
-            _FASTER[key] = packed_gemm._best_seconds(onednn) < packed_gemm._best_seconds(plain)
-    return _FASTER[key]
+            _faster[key] = kernels.best_seconds(onednn) < kernels.best_seconds(plain)
+    return _faster[key]
 
 
 def linear(x, kernel, bias):
     """``x @ kernel + bias`` (kernel (in, out)) through oneDNN, recorded for autograd,
-    where the product needs a gradient and oneDNN is the faster for its shape; else
-    None: the caller multiplies as usual."""
-    if not (_ENABLED and torch.is_grad_enabled() and kernel.ndim == 2
+    where the product needs a gradient and oneDNN is chosen for its shape; else None: the
+    caller multiplies as usual."""
+    if not (_mode != "off" and torch.is_grad_enabled() and kernel.ndim == 2
             and (x.requires_grad or kernel.requires_grad
                  or (bias is not None and bias.requires_grad))):
         return None
-    if packed_gemm._weight_of(kernel) is None:  # a traced call's stand-in, not a variable
+    if kernels.weight_of(kernel) is None:  # a traced call's stand-in, not a variable
         return None
-    if not packed_gemm.float32_cpu(x, kernel, bias):
+    if not kernels.float32_cpu(x, kernel, bias):
         return None
-    rows = packed_gemm.rows_of(x)
-    if rows < MIN_ROWS or not _faster(rows, kernel.shape[0], kernel.shape[1]):
+    rows = kernels.rows_of(x)
+    if rows < MIN_ROWS or not _onednn_is_faster(rows, kernel.shape[0], kernel.shape[1]):
         return None
     flat = x.reshape(rows, x.shape[-1]).contiguous()
-    out = _Linear.apply(flat, kernel, bias)
+    out = OneDNNLinear.apply(flat, kernel, bias)
     return out.reshape(*x.shape[:-1], kernel.shape[1])
