@@ -193,7 +193,7 @@ def test_a_subclass_that_builds_a_graph_becomes_functional():
 
     model = TinyBackbone(units=5, name="tiny")
     assert isinstance(model, Functional) and isinstance(model, TinyBackbone)
-    assert model.double_units() == 10 and type(model).__name__ == "TinyBackbone"
+    assert model.double_units() == 10 and type(model) is TinyBackbone
     assert serialization.serialize(model)["class_name"] == "test_models>TinyBackbone"
     again = serialization.deserialize(serialization.serialize(model))
     assert isinstance(again, TinyBackbone) and again.get_config() == model.get_config()

@@ -84,13 +84,14 @@ class Model(Trainer, Layer):
     def __init__(self, *args, **kwargs):
         """``Model(name=, dtype=, trainable=)``; a subclass whose ``__init__`` builds a graph
         ends with ``super().__init__(inputs=..., outputs=..., name=...)`` (every backbone
-        and task does) and becomes functional then: its class is swapped for
-        ``functional_class(cls)`` (its own methods first, then Functional's graph), so no
-        class has to list Functional among its bases."""
+        and task does) and becomes functional then: Functional joins the bases of its class
+        (its own methods first, then Functional's graph; ``type(model)`` stays the class),
+        so no class has to list Functional among its bases."""
         from zoo.engine.functional import Functional
 
         if _is_functional_call(args, kwargs) and not isinstance(self, Functional):
-            self.__class__ = functional_class(type(self))
+            cls = type(self)
+            cls.__bases__ = cls.__bases__ + (Functional,)
             Functional.__init__(self, *args, **kwargs)
             return
         self._init_plain(*args, **kwargs)

@@ -29,15 +29,6 @@ from zoo.generation.protocol import DecodingProtocol
 from zoo.models.task import Task
 
 
-def _is_text(x):
-    if isinstance(x, (str, bytes, np.str_)):
-        return True
-    if isinstance(x, (list, tuple)) and x and all(isinstance(t, (str, bytes, np.str_))
-                                                  for t in x):
-        return True
-    return isinstance(x, np.ndarray) and x.dtype.kind in "USO"
-
-
 class CausalLM(Task, DecodingProtocol):
     """Base of the decoder-only tasks: ``generate`` and the cached decoding step."""
 
@@ -84,7 +75,9 @@ class CausalLM(Task, DecodingProtocol):
         """
         sampler = samplers.get(sampler)
         lookup = self._lookup_count(prompt_lookup_num_tokens)
-        text = _is_text(inputs)
+        preprocessor = getattr(self, "preprocessor", None)
+        text = not isinstance(inputs, dict) and (
+            preprocessor is None or preprocessor.accepts_raw(inputs))
         if text:
             token_ids, padding_mask, single = self._tokenize_prompts(inputs)
         else:
@@ -122,8 +115,9 @@ class CausalLM(Task, DecodingProtocol):
 
     def _tokenize_prompts(self, inputs):
         if getattr(self, "preprocessor", None) is None:
-            raise ValueError(f"{type(self).__name__}.generate: string prompts need a "
-                             f"preprocessor; attach one or pass token_ids/padding_mask.")
+            raise ValueError(f"{type(self).__name__}.generate: raw prompts ("
+                             f"{type(inputs).__name__}) need a preprocessor; attach one or pass "
+                             f"a dict of token_ids/padding_mask.")
         single = isinstance(inputs, (str, bytes, np.str_))
         texts = [inputs] if single else list(np.asarray(inputs, dtype=object).reshape(-1))
         token_lists = self.preprocessor.tokenizer.tokenize(
