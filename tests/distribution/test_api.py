@@ -132,3 +132,25 @@ def test_backbone_layout_map_is_megatron_style():
         assert layout_map[path] is None, path
     with pytest.raises(ValueError, match="'tensor' is not one of"):
         OPTBackbone.get_layout_map(mesh, model_axis="tensor")
+
+
+@needs_8_devices
+def test_default_layout_rules_replicate_what_they_do_not_know():
+    """A backbone that states no rules (an image model, a new architecture) gets every
+    weight replicated; the transformer rules cover a decoder's cross-attention too."""
+    from zoo import distribution
+    from zoo.layers.transformer.layout import tensor_parallel_rules
+    from zoo.models.backbone import Backbone
+
+    mesh = distribution.DeviceMesh((2, 4), ("batch", "model"))
+    layout_map = Backbone.get_layout_map(mesh)
+    for path in ("x/token_embedding/embeddings", "x/transformer_layer_0/self_attention/"
+                 "query/kernel", "x/conv_0/kernel"):
+        assert layout_map[path] is None, path
+    rules = distribution.LayoutMap(mesh)
+    for key, axes in tensor_parallel_rules("model").items():
+        rules[key] = axes
+    assert rules["d/transformer_layer_1/cross_attention/key/kernel"].axes == \
+        (None, "model", None)
+    assert rules["d/transformer_layer_1/cross_attention/attention_output/kernel"].axes == \
+        ("model", None, None)

@@ -170,3 +170,32 @@ def test_set_random_seed_reproduces_initial_weights():
     b = functional().get_weights()
     for x, y in zip(a, b):
         np.testing.assert_array_equal(x, y)
+
+
+def test_a_subclass_that_builds_a_graph_becomes_functional():
+    """A backbone-style class calls super().__init__(inputs=, outputs=) and never lists
+    Functional among its bases: it is made functional then, keeps its own methods and its
+    registered name, and rebuilds from its config."""
+    from zoo.engine.functional import Functional
+    from zoo.models.backbone import Backbone
+    from zoo.saving import serialization
+
+    @serialization.register_serializable(package="test_models")
+    class TinyBackbone(Backbone):
+        def __init__(self, units=3, **kwargs):
+            x = zoo.Input((4,), name="x")
+            super().__init__(inputs=x, outputs=zoo.layers.Dense(units, name="proj")(x),
+                             **kwargs)
+            self.units = units
+
+        def double_units(self):
+            return 2 * self.units
+
+    model = TinyBackbone(units=5, name="tiny")
+    assert isinstance(model, Functional) and isinstance(model, TinyBackbone)
+    assert model.double_units() == 10 and type(model) is TinyBackbone
+    assert serialization.serialize(model)["class_name"] == "test_models>TinyBackbone"
+    again = serialization.deserialize(serialization.serialize(model))
+    assert isinstance(again, TinyBackbone) and again.get_config() == model.get_config()
+    x = np.ones((2, 4), np.float32)
+    assert np.asarray(zoo.ops.convert_to_numpy(model(x))).shape == (2, 5)

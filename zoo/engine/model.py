@@ -51,6 +51,28 @@ def functional_class(cls):
     return _FUNCTIONAL_SUBCLASSES[cls]
 
 
+def constructor_arguments(model, apply_defaults=False):
+    """The arguments ``model``'s class was called with, by parameter name (``**kwargs``
+    entries merged in, ``*args`` left out; with ``apply_defaults`` the parameters not given
+    too): the one binder behind the get_config of models, backbones and tasks. A
+    TypeError when they no longer bind the constructor's signature."""
+    import inspect
+
+    args, kwargs = model.__dict__.get("_init_arguments", ((), {}))
+    signature = inspect.signature(type(model).__init__)
+    bound = signature.bind(model, *args, **kwargs)
+    if apply_defaults:
+        bound.apply_defaults()
+    arguments = {}
+    for key, value in list(bound.arguments.items())[1:]:
+        kind = signature.parameters[key].kind
+        if kind == inspect.Parameter.VAR_KEYWORD:
+            arguments.update({k: v for k, v in value.items() if k not in arguments})
+        elif kind != inspect.Parameter.VAR_POSITIONAL:
+            arguments[key] = value
+    return arguments
+
+
 class Model(Trainer, Layer):
     def __new__(cls, *args, **kwargs):
         if _is_functional_call(args, kwargs):
@@ -59,7 +81,22 @@ class Model(Trainer, Layer):
         instance.__dict__["_init_arguments"] = (args, kwargs)
         return instance
 
-    def __init__(self, name=None, dtype=None, trainable=True):
+    def __init__(self, *args, **kwargs):
+        """``Model(name=, dtype=, trainable=)``; a subclass whose ``__init__`` builds a graph
+        ends with ``super().__init__(inputs=..., outputs=..., name=...)`` (every backbone
+        and task does) and becomes functional then: Functional joins the bases of its class
+        (its own methods first, then Functional's graph; ``type(model)`` stays the class),
+        so no class has to list Functional among its bases."""
+        from zoo.engine.functional import Functional
+
+        if _is_functional_call(args, kwargs) and not isinstance(self, Functional):
+            cls = type(self)
+            cls.__bases__ = cls.__bases__ + (Functional,)
+            Functional.__init__(self, *args, **kwargs)
+            return
+        self._init_plain(*args, **kwargs)
+
+    def _init_plain(self, name=None, dtype=None, trainable=True):
         super().__init__(name=name, dtype=dtype, trainable=trainable)
         self._paths_assigned = False
 
@@ -164,21 +201,13 @@ class Model(Trainer, Layer):
         A subclass whose ``__init__`` takes anything else (layers, functions) overrides
         ``get_config``/``from_config`` itself.
         """
-        import inspect
         import json
 
         config = {"name": self.name, "trainable": self.trainable}
-        args, kwargs = self.__dict__.get("_init_arguments", ((), {}))
         try:
-            bound = inspect.signature(type(self).__init__).bind(self, *args, **kwargs)
+            config.update(constructor_arguments(self))
         except TypeError:
             return config
-        for key, value in list(bound.arguments.items())[1:]:
-            param = inspect.signature(type(self).__init__).parameters[key]
-            if param.kind == param.VAR_KEYWORD:
-                config.update(value)
-            elif param.kind != param.VAR_POSITIONAL:
-                config[key] = value
         try:
             json.dumps(config)
         except TypeError as error:

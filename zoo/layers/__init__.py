@@ -49,6 +49,12 @@ from zoo.layers.pooling import (  # noqa: F401
     MaxPooling3D,
 )
 from zoo.layers.regularization import Dropout  # noqa: F401
+from zoo.layers.transformer import (  # noqa: F401
+    MaskedLMHead,
+    PositionEmbedding,
+    TransformerDecoder,
+    TransformerEncoder,
+)
 from zoo.layers.reshaping import (  # noqa: F401
     Cropping1D,
     Cropping2D,

@@ -61,8 +61,8 @@ class Layer(backend.BackendLayer):
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        if cls.__module__.startswith("zoo."):
-            serialization.register_builtin(cls)
+        if cls.__module__.startswith("zoo.") and "_functional_of" not in cls.__dict__:
+            serialization.register_builtin(cls)  # (not the functional twin of a class)
         cls._call_params = None
 
     def __init__(self, name=None, dtype=None, trainable=True, autocast=True, **kwargs):

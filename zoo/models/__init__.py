@@ -1,5 +1,5 @@
 """The zoo of architectures: one folder per model family."""
-from zoo.models import samplers  # noqa: F401
+from zoo.generation import samplers  # noqa: F401
 from zoo.models.backbone import Backbone  # noqa: F401
 from zoo.models.bert import (  # noqa: F401
     BertBackbone,
@@ -19,5 +19,3 @@ from zoo.models.opt import (  # noqa: F401
 from zoo.models.preprocessing import (  # noqa: F401
     AudioConverter, ImageConverter, Preprocessor, PreprocessingComponent, Tokenizer)
 from zoo.models.task import Task  # noqa: F401
-from zoo.models.transformer_decoder import TransformerDecoder  # noqa: F401
-from zoo.models.transformer_encoder import TransformerEncoder  # noqa: F401

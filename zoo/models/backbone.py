@@ -10,9 +10,7 @@ join the backbone's config (``lora_rank``, ``lora_alpha``, ``lora_target_names``
 ``save``/``load_model`` and ``save_weights``/``load_weights`` keep the adapters;
 ``save_to_preset`` writes a plain model instead (adapters merged into the kernels).
 """
-import inspect
-
-from zoo.engine.model import Model
+from zoo.engine.model import Model, constructor_arguments
 from zoo.layers.core import lora
 
 DEFAULT_LORA_TARGETS = ("query", "value")
@@ -28,16 +26,9 @@ class Backbone(Model):
         """The constructor's arguments (as the backbone stored them, defaults included;
         ``dtype`` only when not float32) plus the LoRA settings once enabled: a backbone's
         config is data that rebuilds it, with nothing for each architecture to write."""
-        args, kwargs = self.__dict__.get("_init_arguments", ((), {}))
-        signature = inspect.signature(type(self).__init__)
-        bound = signature.bind(self, *args, **kwargs)
-        bound.apply_defaults()
         config = {"name": self.name, "trainable": self.trainable}
-        for key, value in list(bound.arguments.items())[1:]:
-            kind = signature.parameters[key].kind
-            if kind == inspect.Parameter.VAR_KEYWORD:
-                config.update({k: v for k, v in value.items() if k not in config})
-            elif kind != inspect.Parameter.VAR_POSITIONAL and key not in ("name", "dtype"):
+        for key, value in constructor_arguments(self, apply_defaults=True).items():
+            if key not in config and key != "dtype":
                 config[key] = getattr(self, key, value)
         if self.dtype_policy.name != "float32":
             config["dtype"] = self.dtype_policy.name
@@ -99,26 +90,13 @@ class Backbone(Model):
             settings["lora_alpha"] = float(alpha)
         self._lora_settings = settings
 
-    # Megatron-style tensor parallelism for the shared transformer blocks (BERT, OPT, ...):
-    # query/key/value and the first MLP kernel split by columns (heads / hidden units), the
-    # attention output and the second MLP kernel split by rows, so each block needs one
-    # all-reduce after attention and one after the MLP; the token embedding split by
-    # vocabulary rows. Everything else (norms, position embeddings, small heads) replicated.
-    # A subclass with other layer names overrides layout_rules.
     @classmethod
     def layout_rules(cls, model_axis):
-        """``{regex over variable paths: axes}`` for ``get_layout_map``."""
-        m = model_axis
-        block = r"(.*/)?transformer_layer_\d+/"
-        return {
-            r"(.*/)?token_embedding/embeddings": (m, None),
-            block + r"self_attention/(query|key|value)/kernel": (None, m, None),
-            block + r"self_attention/(query|key|value)/bias": (m, None),
-            block + r"self_attention/attention_output/kernel": (m, None, None),
-            block + r"feedforward_intermediate_dense/kernel": (None, m),
-            block + r"feedforward_intermediate_dense/bias": (m,),
-            block + r"feedforward_output_dense/kernel": (m, None),
-        }
+        """``{regex over variable paths: axes}`` for ``get_layout_map``. The default names
+        nothing, so every weight is replicated: an architecture states how its own weights
+        split (the transformer blocks' rules: zoo.layers.transformer.tensor_parallel_rules).
+        """
+        return {}
 
     @classmethod
     def get_layout_map(cls, device_mesh, model_axis="model", batch_axis="batch"):

@@ -2,30 +2,20 @@
 
 A subclass is a Task whose backbone has ``build_cache(batch, length)`` and
 ``call_with_cache(token_ids, cache, index, padding_mask) -> (hidden, cache)``, and which
-defines ``logits_from_hidden(hidden)``. Then::
+defines ``logits_from_hidden(hidden)``: that is the decoding protocol of zoo/generation
+(``decoding_state`` is the empty cache, ``decode`` the cached call). Then::
 
     causal_lm.generate("The cat", max_length=32)                       -> str
     causal_lm.generate(["a", "b c"], max_new_tokens=16, sampler="top_k")  -> [str, str]
     causal_lm.generate({"token_ids": ids, "padding_mask": mask})         -> same dict keys
 
-How a batch is generated (zoo/models/generation.py holds the loops):
-- prompts are packed left-aligned to their own lengths, then shifted so every row ends at
-  column P (left padding, as transformers does), into a buffer of L = P + new tokens
-  columns. Positions come from the padding mask, so a padded row is the same computation
-  as the row alone;
-- one call runs the whole prompt into the pre-allocated key/value cache and picks the first
-  new token (time to first token = one pass); each loop step then runs one token per row
-  against the cache and picks the next one. Rows stop
-  at a stop token (padding after it); the loop ends when every row has stopped;
-- the whole loop is one compiled function per (batch, P, L) shape and sampler: ``jax.jit``
-  of a ``while_loop``, an XLA ``tf.function``, and on torch an eager loop under no_grad.
-  Repeated calls with the same shape never retrace;
-- ``streamer`` (a callable, or an object with ``put``/``end`` as transformers' streamers)
-  receives each step's new token ids (B,) as NumPy: then the step is compiled instead of
-  the loop, and Python drives it;
-- ``prompt_lookup_num_tokens=K`` (greedy) runs the loop of zoo/models/prompt_lookup.py
-  instead: K guessed tokens checked per pass, the same output in fewer passes where it
-  repeats earlier text (a streamer still gets one call per token position).
+Prompts are packed left-aligned to their own lengths, then shifted so every row ends at
+column P (left padding), into a buffer of P + new tokens columns; zoo/generation runs the
+loop (one compiled function per shape and strategy; see docs/generation.md): the prefill
+runs the whole prompt once, each step one token per row against the cache. Rows stop at a
+stop token. ``streamer`` receives each new column (B,) as NumPy;
+``prompt_lookup_num_tokens=K`` (greedy) checks K guessed tokens per pass;
+``logits_processors`` apply inside the loop.
 
 Outputs are right-padded again: row i holds its prompt then its new tokens, and
 ``padding_mask`` marks both (a stop token included, what follows it not).
@@ -33,24 +23,21 @@ Outputs are right-padded again: row i holds its prompt then its new tokens, and
 import numpy as np
 
 from zoo import ops
-from zoo.models import generation, prompt_lookup, samplers
+from zoo.generation import buffers, generate_tokens, samplers
+from zoo.generation.prompt_lookup import PromptLookup
+from zoo.generation.protocol import DecodingProtocol
 from zoo.models.task import Task
 
 
-def _is_text(x):
-    if isinstance(x, (str, bytes, np.str_)):
-        return True
-    if isinstance(x, (list, tuple)) and x and all(isinstance(t, (str, bytes, np.str_))
-                                                  for t in x):
-        return True
-    return isinstance(x, np.ndarray) and x.dtype.kind in "USO"
-
-
-class CausalLM(Task):
+class CausalLM(Task, DecodingProtocol):
     """Base of the decoder-only tasks: ``generate`` and the cached decoding step."""
 
-    def logits_from_hidden(self, hidden):
-        raise NotImplementedError(f"{type(self).__name__} must define logits_from_hidden.")
+    # -- the decoding protocol (zoo/generation/protocol.py) -------------------------------
+    def decoding_state(self, batch_size, max_length, context=None):
+        return self.build_cache(batch_size, max_length)
+
+    def decode(self, token_ids, state, index, padding_mask):
+        return self.backbone.call_with_cache(token_ids, state, index, padding_mask=padding_mask)
 
     def build_cache(self, batch_size, max_length, dtype=None):
         """The backbone's empty key/value cache for ``batch_size`` rows of ``max_length``."""
@@ -67,7 +54,7 @@ class CausalLM(Task):
     # -- generate -------------------------------------------------------------------------
     def generate(self, inputs, max_length=None, max_new_tokens=None, sampler="greedy",
                  stop_token_ids="auto", streamer=None, seed=None,
-                 prompt_lookup_num_tokens=None):
+                 prompt_lookup_num_tokens=None, logits_processors=None):
         """Continue each prompt.
 
         inputs: a string or list of strings (needs a preprocessor), or a dict of
@@ -78,42 +65,38 @@ class CausalLM(Task):
           takes precedence when given.
         sampler: "greedy", "top_k", "top_p", "temperature", "beam", or a Sampler.
         stop_token_ids: "auto" (the tokenizer's end token), None, or a list of ids.
-        streamer: called with each step's new ids (B,), see the module docstring.
+        streamer: called with each step's new ids (B,) (or its ``put``; ``end`` at the end).
         seed: int for the random samplers (default: drawn from zoo's global seed).
         prompt_lookup_num_tokens: greedy only: guess this many next tokens per step from
-          earlier text and keep those the model agrees with (zoo/models/prompt_lookup.py):
+          earlier text and keep those the model agrees with (zoo/generation/prompt_lookup.py):
           the same tokens, in fewer passes where the output repeats its input.
+        logits_processors: a list of zoo.generation LogitsProcessors (suppressed, forced
+          tokens, rules of your own), applied inside the compiled loop.
         """
         sampler = samplers.get(sampler)
-        lookup = self._lookup_count(prompt_lookup_num_tokens, sampler)
-        text = _is_text(inputs)
+        lookup = self._lookup_count(prompt_lookup_num_tokens)
+        preprocessor = getattr(self, "preprocessor", None)
+        text = not isinstance(inputs, dict) and (
+            preprocessor is None or preprocessor.accepts_raw(inputs))
         if text:
             token_ids, padding_mask, single = self._tokenize_prompts(inputs)
         else:
             token_ids, padding_mask, single = self._token_prompts(inputs)
-        prompt_ids, prompt_mask, lengths = generation.left_pad(token_ids, padding_mask)
+        prompt_ids, prompt_mask, _ = buffers.left_pad(token_ids, padding_mask)
         total = self._total_length(prompt_ids.shape[1], max_length, max_new_tokens)
         stops = self._stop_ids(stop_token_ids)
-        buffer, mask = generation.make_buffer(prompt_ids, prompt_mask, total,
-                                              self._pad_id())
-        seed_tensor = generation.seed_tensor(seed) if sampler.needs_seed else \
-            np.zeros((2,), np.int32)
-        # the guesses need spare positions after the last column (at most the model's own)
-        lookup = min(lookup, self.backbone.max_sequence_length - total)
-        run = self._generate_function(sampler, stops, streamer is not None, lookup)
-        args = (ops.convert_to_tensor(buffer), ops.convert_to_tensor(mask),
-                ops.convert_to_tensor(seed_tensor))
-        if streamer is None:
-            out_ids = run(*args, prompt_ids.shape[1])
-        elif lookup:
-            out_ids = prompt_lookup.stream(run, args, prompt_ids.shape[1], total, streamer,
-                                           stops)
-        else:
-            out_ids = generation.stream(run, args, prompt_ids.shape[1], total, streamer,
-                                        stops, self._pad_id())
-        out_ids = np.asarray(ops.convert_to_numpy(out_ids))
-        result = generation.to_right_padded(out_ids, prompt_mask, prompt_ids.shape[1],
-                                            stops, self._pad_id())
+        strategy = sampler.strategy()
+        if lookup:
+            PromptLookup(sampler, lookup)  # checks the sampler before anything runs
+            # the guesses need spare positions after the last column (at most the model's)
+            lookup = min(lookup, self.backbone.max_sequence_length - total)
+        if lookup:
+            strategy = PromptLookup(sampler, lookup)
+        out_ids = generate_tokens(self, prompt_ids, prompt_mask, total, strategy, stops,
+                                  self._pad_id(), logits_processors, seed=seed,
+                                  streamer=streamer)
+        result = buffers.to_right_padded(out_ids, prompt_mask, prompt_ids.shape[1], stops,
+                                         self._pad_id())
         if single:
             result = {k: v[0] for k, v in result.items()}
         if text:
@@ -132,8 +115,9 @@ class CausalLM(Task):
 
     def _tokenize_prompts(self, inputs):
         if getattr(self, "preprocessor", None) is None:
-            raise ValueError(f"{type(self).__name__}.generate: string prompts need a "
-                             f"preprocessor; attach one or pass token_ids/padding_mask.")
+            raise ValueError(f"{type(self).__name__}.generate: raw prompts ("
+                             f"{type(inputs).__name__}) need a preprocessor; attach one or pass "
+                             f"a dict of token_ids/padding_mask.")
         single = isinstance(inputs, (str, bytes, np.str_))
         texts = [inputs] if single else list(np.asarray(inputs, dtype=object).reshape(-1))
         token_lists = self.preprocessor.tokenizer.tokenize(
@@ -203,38 +187,11 @@ class CausalLM(Task):
             return (int(stop_token_ids),)
         return tuple(int(t) for t in stop_token_ids)
 
-    def _lookup_count(self, count, sampler):
+    def _lookup_count(self, count):
         if count is None:
             return 0
         name = f"{type(self).__name__}.generate"
         if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < 1:
             raise ValueError(f"{name}: prompt_lookup_num_tokens must be an int >= 1, got "
                              f"{count!r}.")
-        if not isinstance(sampler, samplers.GreedySampler):
-            raise ValueError(f"{name}: prompt_lookup_num_tokens needs sampler='greedy' (the "
-                             f"guesses are checked against the argmax), got {sampler!r}.")
         return int(count)
-
-    def _generate_function(self, sampler, stops, streaming, lookup=0):
-        """The compiled loop (or, when streaming, the compiled prefill and step) for this
-        sampler, these stop ids and this many prompt-lookup guesses, cached: the backend
-        compiles it once per shape."""
-        functions = self.__dict__.setdefault("_generate_functions", {})
-        key = (sampler.cache_key(), stops, streaming, lookup)
-        if key not in functions:
-            make = self.make_generate_function
-            if lookup and streaming:
-                functions[key] = (make(prompt_lookup.prefill_fn(self, sampler, stops, lookup),
-                                       static_argnums=(3,)),
-                                  make(prompt_lookup.step_fn(self, sampler, stops, lookup)))
-            elif lookup:
-                functions[key] = make(prompt_lookup.loop_fn(self, sampler, stops, lookup),
-                                      static_argnums=(3,))
-            elif streaming:
-                functions[key] = (make(generation.prefill_fn(self, sampler, stops),
-                                       static_argnums=(3,)),
-                                  make(generation.step_fn(self, sampler, stops)))
-            else:
-                functions[key] = make(generation.loop_fn(self, sampler, stops),
-                                      static_argnums=(3,))
-        return functions[key]

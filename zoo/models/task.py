@@ -22,7 +22,7 @@ Behaviour added here for every task:
 import inspect
 
 from zoo.engine.data_adapter import unpack
-from zoo.engine.model import Model
+from zoo.engine.model import Model, constructor_arguments
 from zoo.models.raw_inputs import PreprocessedBatches, is_source
 from zoo.saving import serialization
 
@@ -36,21 +36,11 @@ class Task(Model):
     def get_config(self):
         """The constructor's arguments: ``backbone`` and ``preprocessor`` serialized, the
         head config as given (it must be plain data)."""
-        args, kwargs = self.__dict__.get("_init_arguments", ((), {}))
-        signature = inspect.signature(type(self).__init__)
-        bound = signature.bind(self, *args, **kwargs)
-        bound.apply_defaults()
-        config = {}
-        for key, value in list(bound.arguments.items())[1:]:
-            kind = signature.parameters[key].kind
-            if kind == inspect.Parameter.VAR_KEYWORD:
-                config.update(value)
-            elif kind != inspect.Parameter.VAR_POSITIONAL:
-                config[key] = value
-        takes_any = any(p.kind == inspect.Parameter.VAR_KEYWORD
-                        for p in signature.parameters.values())
+        config = constructor_arguments(self, apply_defaults=True)
+        parameters = inspect.signature(type(self).__init__).parameters
+        takes_any = any(p.kind == inspect.Parameter.VAR_KEYWORD for p in parameters.values())
         for key in ("name", "trainable"):
-            if takes_any or key in signature.parameters:
+            if takes_any or key in parameters:
                 config[key] = getattr(self, key)
         config["backbone"] = serialization.serialize(self.backbone)
         preprocessor = getattr(self, "preprocessor", None)

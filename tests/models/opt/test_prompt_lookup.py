@@ -7,7 +7,8 @@ import zoo
 from tests.conftest import BACKEND
 from tests.models.helpers import watch_replays
 from zoo import ops
-from zoo.models import OPTBackbone, OPTCausalLM, prompt_lookup
+from zoo.generation import prompt_lookup
+from zoo.models import OPTBackbone, OPTCausalLM
 
 
 def tiny_opt(order_one):
@@ -183,22 +184,19 @@ def test_bad_input_is_named(looping):
 def test_a_streamed_step_is_one_program_for_every_index(looping, monkeypatch, count):
     """XLA takes a slice's start as a compile-time constant where it can trace it to an
     argument: a streamed step, given the index, compiled anew for every token until it
-    ran as a one-trip loop (generation.one_trip)."""
-    from zoo.models import generation
+    ran as a one-trip loop (steps.one_trip)."""
+    from zoo.generation import streaming
 
-    module = prompt_lookup if count else generation
     calls = []
 
-    def watch(functions, *rest):
-        prefill, step = functions
-
+    def watch(prefill, step, *rest):
         def step_watched(*args):
             calls.append((step, args))
             return step(*args)
-        return original((prefill, step_watched), *rest)
+        return original(prefill, step_watched, *rest)
 
-    original = module.stream
-    monkeypatch.setattr(module, "stream", watch)
+    original = streaming.stream
+    monkeypatch.setattr(streaming, "stream", watch)
     looping.generate(prompts(), max_new_tokens=5, stop_token_ids=None, streamer=lambda c: None,
                      prompt_lookup_num_tokens=count)
     assert len(calls) >= 2

@@ -175,6 +175,20 @@ class MultiHeadAttention(Layer):
         out = ops.transpose(out, (0, 2, 1, 3))                                # (B, T, N, Hv)
         return self.output_dense(out), (k, v)                                 # (B, T, Dout)
 
+    def key_value_pair(self, value, key=None):
+        """The (keys, values) pair of (B * N, S, H) tensors for ``value`` (and ``key``,
+        default ``value``): what ``call(query, query, cache=pair)`` attends to without
+        projecting them again (a decoder's cross-attention over the encoder output,
+        computed once per generation)."""
+        key = value if key is None else key
+        k = ops.transpose(self.key_dense(key), (0, 2, 1, 3))                  # (B, N, S, H)
+        v = ops.transpose(self.value_dense(value), (0, 2, 1, 3))
+        batch, heads, length = k.shape[0], k.shape[1], k.shape[2]
+        if batch is None or length is None:
+            batch, length = ops.shape(k)[0], ops.shape(k)[2]
+        return (ops.reshape(k, (batch * heads, length, self.key_dim)),
+                ops.reshape(v, (batch * heads, length, self.value_dim)))
+
     def _mask(self, attention_mask, use_causal_mask, q, k):
         """-> (boolean mask broadcastable to (B, N, T, S) or None, is_causal flag)."""
         mask = None

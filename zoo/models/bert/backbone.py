@@ -10,18 +10,17 @@
 Numerically the same function as ``transformers``' BertModel (absolute positions).
 """
 from zoo import layers, ops
-from zoo.engine.functional import Functional
 from zoo.layers import initializers
 from zoo.models.backbone import Backbone
-from zoo.models.position_embedding import PositionEmbedding
-from zoo.models.transformer_encoder import TransformerEncoder
+from zoo.layers.transformer import PositionEmbedding, TransformerEncoder
+from zoo.layers.transformer.layout import tensor_parallel_rules
 
 
 def bert_kernel_initializer(stddev=0.02):
     return initializers.TruncatedNormal(stddev=stddev)
 
 
-class BertBackbone(Backbone, Functional):
+class BertBackbone(Backbone):
     def __init__(self, vocabulary_size, num_layers, num_heads, hidden_dim, intermediate_dim,
                  dropout=0.1, max_sequence_length=512, num_segments=2,
                  layer_norm_epsilon=1e-12, dtype=None, name=None, **kwargs):
@@ -84,6 +83,6 @@ class BertBackbone(Backbone, Functional):
         axis: BERT vocabularies (30522, 119547, 28996) do not divide over 4 or 8 devices
         where hidden sizes (128 to 1024) do, and an encoder's lookups then need no
         communication."""
-        rules = super().layout_rules(model_axis)
+        rules = tensor_parallel_rules(model_axis)
         rules[r"(.*/)?token_embedding/embeddings"] = (None, model_axis)
         return rules

@@ -8,15 +8,14 @@ The head (dense + gelu + layer norm) projects back through the backbone's token 
 sparse cross-entropy over the masked tokens (weighted by the preprocessor's sample_weight).
 """
 from zoo import layers, losses, optimizers
-from zoo.engine.functional import Functional
 from zoo.models.bert.backbone import BertBackbone, bert_kernel_initializer
 from zoo.models.bert.masked_lm_preprocessor import BertMaskedLMPreprocessor
 from zoo.models.bert.text_classifier import backbone_inputs
-from zoo.models.masked_lm_head import MaskedLMHead
+from zoo.layers.transformer import MaskedLMHead
 from zoo.models.task import Task
 
 
-class BertMaskedLM(Task, Functional):
+class BertMaskedLM(Task):
     pipeline_tag = "fill-mask"
     head_from_backbone = True  # converted checkpoints carry the MLM head
     backbone_cls = BertBackbone

@@ -9,7 +9,6 @@ logits unless ``activation`` is given ("softmax"). Compiled on construction with
 (5e-5), sparse categorical cross-entropy and accuracy; ``compile()`` again to change that.
 """
 from zoo import layers, losses, optimizers
-from zoo.engine.functional import Functional
 from zoo.models.bert.backbone import BertBackbone, bert_kernel_initializer
 from zoo.models.bert.preprocessor import BertPreprocessor
 from zoo.models.task import Task
@@ -21,7 +20,7 @@ def backbone_inputs(backbone):
             for name, tensor in backbone._inputs_struct.items()}
 
 
-class BertTextClassifier(Task, Functional):
+class BertTextClassifier(Task):
     pipeline_tag = "text-classification"
     backbone_cls = BertBackbone
     preprocessor_cls = BertPreprocessor

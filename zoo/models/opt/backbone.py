@@ -15,11 +15,11 @@ position 0 at their first real token. Numerically the same function as ``transfo
 OPTModel.
 """
 from zoo import layers, ops
-from zoo.engine.functional import Functional
 from zoo.layers import initializers
 from zoo.layers.layer import Layer
+from zoo.layers.transformer import TransformerDecoder
+from zoo.layers.transformer.layout import tensor_parallel_rules
 from zoo.models.backbone import Backbone
-from zoo.models.transformer_decoder import TransformerDecoder
 
 POSITION_OFFSET = 2  # OPT's learned position table keeps two rows before position 0
 
@@ -66,7 +66,7 @@ class OPTPositionEmbedding(Layer):
                 "initializer": initializers.serialize(self.initializer)}
 
 
-class OPTBackbone(Backbone, Functional):
+class OPTBackbone(Backbone):
     def __init__(self, vocabulary_size, num_layers, num_heads, hidden_dim, intermediate_dim,
                  dropout=0.1, max_sequence_length=2048, word_embed_proj_dim=None,
                  do_layer_norm_before=True, enable_bias=True, layer_norm_epsilon=1e-5,
@@ -134,6 +134,11 @@ class OPTBackbone(Backbone, Functional):
         self._parts = {"position_embedding": position_embedding, "project_in": project_in,
                        "decoder_layers": decoder_layers, "layer_norm": final_norm,
                        "project_out": project_out}
+
+    @classmethod
+    def layout_rules(cls, model_axis):
+        """The transformer blocks' Megatron-style split (zoo/layers/transformer/layout.py)."""
+        return tensor_parallel_rules(model_axis)
 
     @property
     def token_embedding(self):

@@ -12,14 +12,13 @@ Compiled on construction with AdamW (5e-5) and a sparse cross-entropy from logit
 batches (zoo/models/causal_lm.py); ``call_with_cache`` / ``build_cache`` are its step.
 """
 from zoo import losses, optimizers
-from zoo.engine.functional import Functional
 from zoo.layers.input_layer import Input
 from zoo.models.causal_lm import CausalLM
 from zoo.models.opt.backbone import OPTBackbone
 from zoo.models.opt.preprocessor import OPTCausalLMPreprocessor
 
 
-class OPTCausalLM(CausalLM, Functional):
+class OPTCausalLM(CausalLM):
     pipeline_tag = "text-generation"
     head_from_backbone = True  # the head is the tied embedding: any backbone has it
     backbone_cls = OPTBackbone

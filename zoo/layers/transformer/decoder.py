@@ -1,14 +1,22 @@
-"""TransformerDecoder: one causal self-attention block and a feed-forward MLP, shared by the
-decoder-only architectures (OPT, and those that follow).
+"""TransformerDecoder: a causal self-attention block, optionally a cross-attention block over
+an encoder's output, and a feed-forward MLP; shared by the decoder-only architectures (OPT)
+and the decoders of encoder-decoders (``use_cross_attention=True``, Whisper).
 
-Pre-norm (OPT-125m and most others, ``normalize_first=True``)::
+Pre-norm (OPT-125m, Whisper and most others, ``normalize_first=True``)::
 
     x = x + dropout(attention(norm1(x), causal & padding mask))
+    x = x + dropout(cross_attention(norm_c(x), encoder_sequence, encoder mask))  (if used)
     x = x + dropout(output_dense(activation(intermediate_dense(norm2(x)))))
 
 Post-norm (OPT-350m, ``normalize_first=False``)::
 
-    x = norm1(x + dropout(attention(x, ...)));  x = norm2(x + dropout(mlp(x)))
+    x = norm1(x + dropout(attention(x, ...)));  x = norm_c(x + dropout(cross(x, ...)));
+    x = norm2(x + dropout(mlp(x)))
+
+Cross-attention: ``call(x, encoder_sequence=e, encoder_padding_mask=m)`` with e (B, S_e,
+cross_attention_dim), m (B, S_e); or, when decoding, ``cross_attention_cache=pair`` where
+``pair = layer.cross_attention_cache(e)`` was computed once: the (B * N, S_e, H) keys and
+values every step attends to as they are.
 
 ``use_causal_mask=False`` takes ``attention_mask`` as the complete mask (what
 ``self_attention_mask`` returns), so a decoding step builds it once for every layer.
@@ -45,8 +53,11 @@ class TransformerDecoder(Layer):
     def __init__(self, intermediate_dim, num_heads, dropout=0.0, attention_dropout=0.0,
                  activation="relu", layer_norm_epsilon=1e-5, normalize_first=True,
                  use_bias=True, kernel_initializer="glorot_uniform", bias_initializer="zeros",
-                 **kwargs):
+                 use_cross_attention=False, cross_attention_dim=None, **kwargs):
         super().__init__(**kwargs)
+        self.use_cross_attention = bool(use_cross_attention)
+        self.cross_attention_dim = None if cross_attention_dim is None \
+            else int(cross_attention_dim)
         self.intermediate_dim = int(intermediate_dim)
         self.num_heads = int(num_heads)
         self.dropout = float(dropout)
@@ -86,6 +97,19 @@ class TransformerDecoder(Layer):
         self.self_attention_layer_norm.build(shape)
         self.self_attention_dropout = Dropout(self.dropout, name="self_attention_dropout",
                                               dtype=policy)
+        if self.use_cross_attention:
+            encoder_shape = shape[:-1] + (self.cross_attention_dim or hidden,)
+            self.cross_attention = MultiHeadAttention(
+                self.num_heads, hidden // self.num_heads, dropout=self.attention_dropout,
+                use_bias=self.use_bias, kernel_initializer=self._init("kernel"),
+                bias_initializer=self._init("bias"), name="cross_attention", dtype=policy)
+            self.cross_attention.build(shape, encoder_shape)
+            self.cross_attention_layer_norm = LayerNormalization(
+                epsilon=self.layer_norm_epsilon, name="cross_attention_layer_norm",
+                dtype=policy)
+            self.cross_attention_layer_norm.build(shape)
+            self.cross_attention_dropout = Dropout(self.dropout, name="cross_attention_dropout",
+                                                   dtype=policy)
         self.feedforward_intermediate_dense = self._dense(
             self.intermediate_dim, "feedforward_intermediate_dense", self.activation)
         self.feedforward_intermediate_dense.build(shape)
@@ -120,8 +144,43 @@ class TransformerDecoder(Layer):
             mask = ops.logical_and(mask, ops.cast(attention_mask, "bool"))
         return mask
 
+    def cross_attention_cache(self, encoder_sequence):
+        """The cross-attention (keys, values) over ``encoder_sequence`` (B, S_e, D): pass it
+        as ``cross_attention_cache`` to every decoding step."""
+        self._check_cross("cross_attention_cache")
+        return self.cross_attention.key_value_pair(encoder_sequence)
+
+    def _check_cross(self, what):
+        if not self.use_cross_attention:
+            raise ValueError(f"TransformerDecoder '{self.name}': {what} needs "
+                             f"use_cross_attention=True.")
+
+    def _cross_attend(self, x, encoder_sequence, encoder_padding_mask, cross_attention_cache,
+                      training):
+        if encoder_sequence is None and cross_attention_cache is None:
+            raise ValueError(f"TransformerDecoder '{self.name}': a decoder with "
+                             f"cross-attention needs encoder_sequence or "
+                             f"cross_attention_cache.")
+        mask = None
+        if encoder_padding_mask is not None:                       # (B, S_e) -> (B, 1, S_e)
+            mask = ops.expand_dims(ops.cast(encoder_padding_mask, "bool"), 1)
+        residual = x
+        if self.normalize_first:
+            x = self.cross_attention_layer_norm(x)
+        if cross_attention_cache is not None:
+            attended, _ = self.cross_attention(x, x, attention_mask=mask,
+                                               cache=tuple(cross_attention_cache))
+        else:
+            attended = self.cross_attention(x, encoder_sequence, attention_mask=mask,
+                                            training=training)
+        x = ops.add(residual, self.cross_attention_dropout(attended, training=training))
+        if not self.normalize_first:
+            x = self.cross_attention_layer_norm(x)
+        return x
+
     def call(self, inputs, padding_mask=None, attention_mask=None, cache=None,
-             cache_update_index=None, use_causal_mask=True, training=None):
+             cache_update_index=None, use_causal_mask=True, training=None,
+             encoder_sequence=None, encoder_padding_mask=None, cross_attention_cache=None):
         if cache is not None and cache_update_index is None:
             raise ValueError(f"TransformerDecoder '{self.name}': a cache needs "
                              f"cache_update_index (where the new steps are written).")
@@ -146,6 +205,11 @@ class TransformerDecoder(Layer):
         x = ops.add(residual, self.self_attention_dropout(attended, training=training))
         if not self.normalize_first:
             x = self.self_attention_layer_norm(x)
+        if self.use_cross_attention:
+            x = self._cross_attend(x, encoder_sequence, encoder_padding_mask,
+                                   cross_attention_cache, training)
+        elif encoder_sequence is not None or cross_attention_cache is not None:
+            self._check_cross("encoder_sequence")
 
         residual = x
         if self.normalize_first:
@@ -164,4 +228,6 @@ class TransformerDecoder(Layer):
                 "layer_norm_epsilon": self.layer_norm_epsilon,
                 "normalize_first": self.normalize_first, "use_bias": self.use_bias,
                 "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                "bias_initializer": initializers.serialize(self.bias_initializer)}
+                "bias_initializer": initializers.serialize(self.bias_initializer),
+                "use_cross_attention": self.use_cross_attention,
+                "cross_attention_dim": self.cross_attention_dim}

@@ -4,15 +4,18 @@
 
 ``GreedySampler`` (argmax), ``RandomSampler`` (the whole softmax), ``TopKSampler`` (the k
 likeliest tokens), ``TopPSampler`` (the smallest set whose probability reaches p), each
-with a ``temperature`` that divides the logits first. ``BeamSampler(num_beams)`` keeps the
-``num_beams`` likeliest sequences and runs its own loop (zoo/models/causal_lm.py).
-Everything here is zoo ops, so it compiles inside the generation loop on every backend.
+with a ``temperature`` that divides the logits first. ``sampler.strategy()`` is the loop
+that runs it: per-token samplers share zoo/generation/sampling.py; ``BeamSampler(num_beams)``
+(``sampler="beam"``) names beam search, a strategy of its own (beam_search.py), which keeps
+the ``num_beams`` likeliest sequences. Everything here is zoo ops, so it compiles inside the
+generation loop on every backend.
 
 ``get("greedy" | "top_k" | "top_p" | "temperature" | "random" | "beam" | Sampler | config)``.
 """
 from zoo import ops, random
-
-NEGATIVE_LOGIT = -1e9  # a finite "impossible" logit (no NaN when a whole row is excluded)
+from zoo.generation.beam_search import BeamSearch
+from zoo.generation.logits_processors import NEGATIVE_LOGIT
+from zoo.generation.sampling import Sampling
 
 
 class Sampler:
@@ -31,6 +34,10 @@ class Sampler:
 
     def next_token(self, logits, seed):
         raise NotImplementedError
+
+    def strategy(self):
+        """The loop that generates with this sampler."""
+        return Sampling(self)
 
     def get_config(self):
         return {"temperature": self.temperature}
@@ -107,15 +114,17 @@ class TopPSampler(Sampler):
 
 
 class BeamSampler(Sampler):
-    """Beam search: ``num_beams`` sequences per prompt, ranked by their summed log
-    probabilities; the best one is returned. A beam that emitted a stop token keeps its
-    score and only grows padding."""
+    """Beam search (zoo/generation/beam_search.py): ``num_beams`` sequences per prompt,
+    ranked by their summed log probabilities; the best one is returned."""
 
     def __init__(self, num_beams=5):
         super().__init__()
         if int(num_beams) < 1:
             raise ValueError(f"BeamSampler: num_beams must be >= 1, got {num_beams}.")
         self.num_beams = int(num_beams)
+
+    def strategy(self):
+        return BeamSearch(self.num_beams)
 
     def get_config(self):
         return {"num_beams": self.num_beams}

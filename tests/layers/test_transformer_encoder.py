@@ -5,7 +5,7 @@ import pytest
 from tests.layers.helpers import run_layer_test
 from tests.models.helpers import assert_close, to_numpy
 from zoo import ops
-from zoo.models import TransformerEncoder
+from zoo.layers import TransformerEncoder
 
 
 @pytest.mark.parametrize("normalize_first", [False, True])
