@@ -7,6 +7,7 @@ import pytest
 
 import zoo
 from tests.conftest import BACKEND
+from tests.generation.helpers import new_tokens, run_generate_parity_test
 from tests.models.helpers import to_numpy, watch_replays
 from tests.models.opt.conftest import read_safetensors
 from zoo.models import OPTBackbone, OPTCausalLM, OPTCausalLMPreprocessor, OPTTokenizer, samplers
@@ -25,16 +26,6 @@ def load_generate_reference(references, name):
     convert.load_backbone(causal_lm.backbone,
                           read_safetensors(os.path.join(directory, "model.safetensors")))
     return causal_lm, dict(np.load(os.path.join(references, name, "generate.npz")))
-
-
-def new_tokens(result, prompt_lengths, count, pad=1):
-    """(B, count) new tokens of a right-padded result, padding where the mask ends."""
-    ids, mask = result["token_ids"], result["padding_mask"]
-    out = np.full((len(prompt_lengths), count), pad, np.int32)
-    for row, length in enumerate(prompt_lengths):
-        made = ids[row, length:length + count][mask[row, length:length + count] == 1]
-        out[row, :len(made)] = made
-    return out
 
 
 @pytest.fixture(scope="module")
@@ -69,22 +60,22 @@ def sequence_log_prob(causal_lm, ids):
     return float(sum(log_probs[t - 1, ids[t]] for t in range(1, len(ids))))
 
 
-@pytest.mark.parametrize("lookup", [None, 5])
 @pytest.mark.parametrize("name", ["generate_prenorm", "generate_postnorm_proj"])
-def test_greedy_matches_transformers_generate(references, name, lookup):
+def test_greedy_matches_transformers_generate(references, name):
     """32 new tokens for left-padded prompts of 7, 3, 9 and 1 tokens: token for token, also
-    with prompt-lookup guesses."""
+    with prompt-lookup guesses and streamed."""
     causal_lm, ref = load_generate_reference(references, name)
     lengths = ref["padding_mask"].sum(1)
-    result = causal_lm.generate({"token_ids": ref["token_ids"],
-                                 "padding_mask": ref["padding_mask"]},
-                                max_new_tokens=NEW_TOKENS, stop_token_ids=[2],
-                                prompt_lookup_num_tokens=lookup)
+    prompt = {"token_ids": ref["token_ids"], "padding_mask": ref["padding_mask"]}
+    result = run_generate_parity_test(
+        lambda **kwargs: causal_lm.generate(prompt, max_new_tokens=NEW_TOKENS,
+                                            stop_token_ids=[2], **kwargs),
+        ref["new_tokens"], lengths, pad_id=1,
+        variants=({}, {"prompt_lookup_num_tokens": 5}))
     assert result["token_ids"].shape == (4, lengths.max() + NEW_TOKENS)
     for row, length in enumerate(lengths):  # the prompt comes back first, unpadded
         real = ref["token_ids"][row][ref["padding_mask"][row] == 1]
         np.testing.assert_array_equal(result["token_ids"][row, :length], real)
-    np.testing.assert_array_equal(new_tokens(result, lengths, NEW_TOKENS), ref["new_tokens"])
 
 
 def test_padding_does_not_change_a_row(tiny):
@@ -185,7 +176,7 @@ def test_streamer_sees_every_token(tiny):
     np.testing.assert_array_equal(streamed["token_ids"], expected["token_ids"])
     lengths = prompts(tiny)["padding_mask"].sum(1)
     assert len(seen) == 5 and all(s.shape == (3,) for s in seen)
-    np.testing.assert_array_equal(np.stack(seen, 1), new_tokens(expected, lengths, 5))
+    np.testing.assert_array_equal(np.stack(seen, 1), new_tokens(expected, lengths, 5, pad_id=1))
 
     class Streamer:  # transformers' streamer protocol
         def __init__(self):
