@@ -109,3 +109,36 @@ def test_zoo_presets_come_before_registered_loaders(tiny_loader, tmp_path):
     assert loaders.loader_classes().count(TinyFormatLoader) == 1
     with pytest.raises(TypeError, match="not a PresetLoader"):
         loaders.register_loader(object)
+
+
+class RemoteTinyFormatLoader(TinyFormatLoader):
+    @classmethod
+    def remote_files(cls, listing, allow_pickle=False):
+        wanted = ["tiny.cfg", "tiny.npz"]
+        return wanted if all(name in listing for name in wanted) else None
+
+
+def test_a_registered_loader_names_the_files_to_download(fake_hub, tmp_path):
+    import io
+
+    from tests.hub.conftest import snapshot_files
+
+    tensors = pm.hf_state_dict(seed=9)
+    weights = io.BytesIO()
+    np.savez(weights, **tensors)
+    fake_hub.add_files("org/tiny", {"tiny.cfg": json.dumps(pm.HF_CONFIG).encode(),
+                                    "tiny.npz": weights.getvalue(), "README.md": b"# tiny\n",
+                                    "training_log.bin": b"\0not needed"})
+    loaders.register_loader(RemoteTinyFormatLoader)
+    try:
+        from zoo.hub import download
+
+        resolved = download.resolve("hf://org/tiny")
+        assert snapshot_files(resolved.path) == ["tiny.cfg", "tiny.npz"]
+        assert resolved.source_format == "tiny checkpoint"
+        backbone = zoo.Model.from_preset("hf://org/tiny")
+        np.testing.assert_array_equal(backbone.norm.beta.numpy(), tensors["tiny.norm.bias"])
+    finally:
+        loaders.unregister_loader(RemoteTinyFormatLoader)
+    with pytest.raises(OSError, match="no config.json.*no registered loader"):
+        download.resolve("hf://org/tiny")

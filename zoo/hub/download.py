@@ -5,6 +5,8 @@ Downloads use huggingface_hub's own cache (``HF_HUB_CACHE``), ``HF_HUB_OFFLINE``
 
 - a zoo preset (``metadata.json`` present): config.json, metadata.json and exactly the
   files metadata.json lists;
+- a repository a registered loader reads (another ecosystem: CTranslate2, ultralytics):
+  the files its ``remote_files(listing)`` names;
 - a transformers checkpoint: config.json, top-level ``*.safetensors`` (+ index) and the
   files its architecture's preprocessing components are made from (their
   ``checkpoint_files``: vocab.txt, tokenizer.json, ...). Pickle weights (``pytorch_model*.bin``) only with ``allow_pickle=True``
@@ -81,12 +83,16 @@ def fetch(repo_id, revision, handle, allow_pickle=False):
     commit = os.path.basename(os.path.normpath(folder))
     listing, complete = repo_listing(repo_id, commit, folder)
     where = f"{repo_id} (commit {commit})"
-    if "config.json" not in listing:
+    claimed = None if "metadata.json" in listing else claimed_files(listing, allow_pickle)
+    if claimed is None and "config.json" not in listing:
         if not complete:
             raise HubUnreachableError(unreachable_message(handle, f"config.json of {where}"))
         raise PresetDownloadError(f"{handle}: {where} has no config.json; it is neither a "
-                                  "zoo preset nor a transformers checkpoint")
-    if "metadata.json" in listing:
+                                  "zoo preset nor a transformers checkpoint (and no "
+                                  "registered loader reads its files)")
+    if claimed is not None:
+        needed, source_format = claimed
+    elif "metadata.json" in listing:
         needed, source_format = zoo_preset_files(folder, handle), "zoo"
     else:
         needed = transformers_files(listing, handle, allow_pickle, _model_type(folder))
@@ -126,6 +132,18 @@ def zoo_preset_files(folder, handle):
         if name not in needed:
             needed.append(name)
     return needed
+
+
+def claimed_files(listing, allow_pickle=False):
+    """(files, kind) when a loader an architecture registered (zoo/hub/loaders/registry.py)
+    reads a repository with these files, else None."""
+    from zoo.hub.loaders import registry
+
+    for loader_cls in registry.registered_loaders():
+        files = loader_cls.remote_files(listing, allow_pickle)
+        if files:
+            return list(files), loader_cls.kind
+    return None
 
 
 def _model_type(folder):
@@ -294,9 +312,12 @@ def describe(handle):
     except hf_errors.CachedRepoTreeNotFoundError:
         listing = list(_walk(folder))
         desc.problem = "no file listing is cached for this commit: files shown are the cached ones"
+    claimed = None if desc.metadata is not None else claimed_files(listing, True)
     if desc.metadata is not None:
         desc.source_format = "zoo"
         needed = zoo_preset_files(folder, parsed.text)
+    elif claimed is not None:
+        needed, desc.source_format = claimed
     else:
         desc.source_format = "transformers" if desc.config is not None else None
         model_type = desc.config.get("model_type") if isinstance(desc.config, dict) else None

@@ -57,6 +57,13 @@ class PresetLoader:
         """Whether this loader reads ``path`` (a local directory, or a single file)."""
         raise NotImplementedError
 
+    @classmethod
+    def remote_files(cls, listing, allow_pickle=False):
+        """For a repository on the Hub whose files are ``listing`` (paths): the files to
+        download when this loader reads it, or None (not its kind). zoo presets and
+        transformers checkpoints have their own rules (zoo/hub/download.py)."""
+        return None
+
     @property
     def source_text(self):
         """Where the weights came from (metadata.json's "source" when saved again)."""

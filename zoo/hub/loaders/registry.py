@@ -38,6 +38,13 @@ def unregister_loader(loader_cls):
         _REGISTERED.remove(loader_cls)
 
 
+def registered_loaders():
+    """The loaders architectures registered, in order (the zoo architectures first
+    imported so theirs are there)."""
+    classes.import_architectures()
+    return list(_REGISTERED)
+
+
 def loader_classes():
     """Every loader, in the order they are asked."""
     return [ZooPresetLoader, *_REGISTERED, TransformersLoader]
