@@ -14,7 +14,7 @@ import numpy as np
 
 from zoo import backend
 from zoo.backend.common import config
-from zoo.layers.layer import flatten, map_structure
+from zoo.layers.structures import flatten, map_structure
 
 
 def _to_numpy(x):

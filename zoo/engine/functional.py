@@ -8,7 +8,7 @@ them, so ``from_config`` rebuilds the same graph with no code.
 from zoo.backend.common.symbolic import SymbolicTensor
 from zoo.engine.model import Model
 from zoo.layers.input_layer import InputLayer
-from zoo.layers.layer import flatten, map_structure
+from zoo.layers.structures import flatten, map_structure
 from zoo.saving import serialization
 
 

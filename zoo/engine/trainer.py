@@ -21,7 +21,7 @@ from zoo import backend
 from zoo.engine.callbacks.callback import CallbackList, History
 from zoo.engine.callbacks.progbar_logger import ProgbarLogger
 from zoo.engine.data_adapter import DataHandler, unpack
-from zoo.layers.layer import flatten, map_structure
+from zoo.layers.structures import flatten, map_structure
 
 
 def _concat(batches):

@@ -8,7 +8,6 @@ a functional graph. ``stateless_call`` runs it as a pure function of variable va
 On torch a layer is a ``torch.nn.Module`` (see ``zoo/backend/torch/layer.py``).
 """
 import inspect
-import re
 
 import numpy as np
 
@@ -16,11 +15,12 @@ from zoo import backend
 from zoo.backend.common import global_state
 from zoo.backend.common.autocast import AutocastScope
 from zoo.backend.common.stateless_scope import StatelessScope
-from zoo.backend.common.symbolic import SymbolicTensor
 from zoo.backend.common.variables import Variable as BaseVariable
 from zoo.backend.common.variables import materialize_distributed
 from zoo.layers import dtype_policy as policies
 from zoo.layers import initializers
+from zoo.layers.structures import flatten, map_structure, snake_case
+from zoo.layers.symbolic_calls import SymbolicCalls, _annotate
 from zoo.ops.operation import has_symbolic
 from zoo.random.seed_generator import SeedGenerator
 from zoo.saving import serialization
@@ -29,34 +29,13 @@ from zoo.saving import serialization
 _FLOATS = ("float16", "bfloat16", "float32", "float64")
 
 
-def snake_case(name):
-    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
-
-
-def map_structure(fn, structure):
-    if isinstance(structure, dict):
-        return {k: map_structure(fn, v) for k, v in structure.items()}
-    if isinstance(structure, (list, tuple)):
-        return type(structure)(map_structure(fn, v) for v in structure)
-    return fn(structure)
-
-
-def flatten(structure):
-    if isinstance(structure, dict):
-        return [x for k in structure for x in flatten(structure[k])]
-    if isinstance(structure, (list, tuple)):
-        return [x for v in structure for x in flatten(v)]
-    return [structure]
-
-
 def _shape_of(x):
     if x is None:
         return None
     return tuple(x.shape) if not hasattr(x.shape, "as_list") else tuple(x.shape.as_list())
 
 
-class Layer(backend.BackendLayer):
+class Layer(SymbolicCalls, backend.BackendLayer):
     """Base class of every zoo layer and model (Keras 3 signatures)."""
 
     def __init_subclass__(cls, **kwargs):
@@ -356,56 +335,6 @@ class Layer(backend.BackendLayer):
 
         return map_structure(cast, inputs)
 
-    def _symbolic_call(self, args, kwargs):
-        from zoo.engine.node import Node
-
-        self._call_signature()
-        if not type(self)._call_has_training:
-            kwargs = {k: v for k, v in kwargs.items() if k != "training"}
-        if not self.built:
-            self._build_from_call(args, kwargs)
-        outer_depth = global_state.get("symbolic_layer_depth", 0)
-        global_state.set("symbolic_layer_depth", outer_depth + 1)
-        try:
-            outputs = self.compute_output_spec(*args, **kwargs)
-        except Exception as error:
-            _annotate(error, self, args)
-            raise
-        finally:
-            global_state.set("symbolic_layer_depth", outer_depth)
-        if outer_depth > 0:
-            return outputs
-        fresh = map_structure(lambda s: SymbolicTensor(s.shape, s.dtype), outputs)
-        Node(self, args, kwargs, fresh)
-        return fresh
-
-    def compute_output_spec(self, *args, **kwargs):
-        """Symbolic outputs. The default runs ``call`` on the symbolic inputs."""
-        if self.dtype_policy.compute_dtype != self.dtype_policy.variable_dtype:
-            args = (map_structure(self._cast_symbolic, args[0]),) + tuple(args[1:])
-            with AutocastScope(self.compute_dtype):
-                return self.call(*args, **kwargs)
-        return self.call(*args, **kwargs)
-
-    def _cast_symbolic(self, x):
-        if isinstance(x, SymbolicTensor) and x.dtype in ("float16", "bfloat16", "float32"):
-            return SymbolicTensor(x.shape, self.compute_dtype, name=x.name)
-        return x
-
-    def compute_output_shape(self, *input_shapes):
-        specs = map_structure(lambda s: SymbolicTensor(s, self.compute_dtype), input_shapes[0]) \
-            if input_shapes else None
-        out = self._symbolic_without_node(specs)
-        return map_structure(lambda s: s.shape, out)
-
-    def _symbolic_without_node(self, inputs):
-        outer = global_state.get("symbolic_layer_depth", 0)
-        global_state.set("symbolic_layer_depth", outer + 1)
-        try:
-            return self(inputs)
-        finally:
-            global_state.set("symbolic_layer_depth", outer)
-
     # -- stateless --------------------------------------------------------------------
     def stateless_call(self, trainable_variables, non_trainable_variables, *args, **kwargs):
         """Run the layer as a pure function of variable values.
@@ -443,21 +372,3 @@ class Layer(backend.BackendLayer):
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
-
-
-def _annotate(error, layer, args=None):
-    """Prefix an error raised inside a layer with the layer's name, once."""
-    if getattr(error, "_zoo_annotated", False):
-        return
-    try:
-        error._zoo_annotated = True
-    except AttributeError:
-        return
-    message = str(error.args[0]) if error.args else ""
-    shapes = ""
-    if args:
-        specs = [tuple(a.shape) for a in flatten(args) if hasattr(a, "shape")]
-        shapes = f" on inputs of shape {', '.join(map(str, specs))}"
-    note = f"In layer '{layer.name}' ({type(layer).__name__}){shapes}: {message}"
-    if error.args:
-        error.args = (note,) + tuple(error.args[1:])

@@ -9,7 +9,7 @@ so the engine's DataHandler iterates it afresh every epoch (new random masks eac
 import numpy as np
 
 from zoo.engine.data_adapter import unpack
-from zoo.layers.layer import map_structure
+from zoo.layers.structures import map_structure
 
 
 def is_source(x):

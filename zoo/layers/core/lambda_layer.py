@@ -11,7 +11,8 @@ import numpy as np
 import zoo
 from zoo import ops
 from zoo.backend.common.symbolic import SymbolicTensor
-from zoo.layers.layer import Layer, map_structure
+from zoo.layers.layer import Layer
+from zoo.layers.structures import map_structure
 from zoo.saving import serialization
 
 
