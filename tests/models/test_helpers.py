@@ -8,13 +8,12 @@ import pytest
 from tests.models.helpers import _images_of_size, run_backbone_test, run_preset_test
 from tests.testing import assert_close, flatten, to_numpy
 from zoo import layers, ops
-from zoo.engine.functional import Functional
 from zoo.models.backbone import Backbone
 from zoo.saving import register_serializable
 
 
 @register_serializable(package="zoo_tests")
-class TinyImageBackbone(Backbone, Functional):
+class TinyImageBackbone(Backbone):
     """images (B, H, W, C) -> two stride-2 conv blocks -> features (B, H/4, W/4, 2 * filters)
     [and pooled (B, 2 * filters) when ``pooled``]."""
 
@@ -62,7 +61,7 @@ def test_images_of_another_size_are_cropped_or_tiled():
 
 
 @register_serializable(package="zoo_tests")
-class BatchCentredBackbone(Backbone, Functional):
+class BatchCentredBackbone(Backbone):
     """A faulty backbone: each row's output depends on the other rows of the batch."""
 
     def __init__(self, dtype=None, name=None, **kwargs):

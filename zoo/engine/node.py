@@ -1,13 +1,6 @@
 """Node: one call of a layer on symbolic tensors, the edge list of a functional graph."""
 from zoo.backend.common.symbolic import SymbolicTensor
-
-
-def _flatten(structure):
-    if isinstance(structure, dict):
-        return [x for k in structure for x in _flatten(structure[k])]
-    if isinstance(structure, (list, tuple)):
-        return [x for v in structure for x in _flatten(v)]
-    return [structure]
+from zoo.layers.structures import flatten
 
 
 class Node:
@@ -16,8 +9,8 @@ class Node:
         self.args = args
         self.kwargs = kwargs
         self.outputs = outputs
-        self.input_tensors = [t for t in _flatten((args, kwargs)) if isinstance(t, SymbolicTensor)]
-        self.output_tensors = [t for t in _flatten(outputs) if isinstance(t, SymbolicTensor)]
+        self.input_tensors = [t for t in flatten((args, kwargs)) if isinstance(t, SymbolicTensor)]
+        self.output_tensors = [t for t in flatten(outputs) if isinstance(t, SymbolicTensor)]
         for i, t in enumerate(self.output_tensors):
             t._history = (self, i)
         layer._inbound_nodes.append(self)
