@@ -25,15 +25,22 @@ class PositionEmbedding(Layer):
         self.built = True
 
     def call(self, inputs, start_index=0):
+        """Rows ``start_index ..`` of the table, one per step of ``inputs`` (B, T, H).
+        ``start_index`` may be a tensor (a decoding step inside a compiled loop)."""
         length = inputs.shape[-2]
-        if length is not None and start_index + length > self.sequence_length \
-                and isinstance(start_index, int):
+        static = isinstance(start_index, int)
+        if static and length is not None and start_index + length > self.sequence_length:
             raise ValueError(f"PositionEmbedding '{self.name}': a sequence of {length} tokens "
                              f"(from position {start_index}) is longer than the "
                              f"{self.sequence_length} positions this model has.")
         if length is None:
             length = ops.shape(inputs)[-2]
-        table = ops.get_item(self.embeddings.value, slice(start_index, start_index + length))
+        if static:
+            table = ops.get_item(self.embeddings.value,
+                                 slice(start_index, start_index + length))
+        else:
+            table = ops.slice(self.embeddings.value, [start_index, 0],
+                              (length, self.embeddings.shape[-1]))
         return ops.broadcast_to(ops.cast(table, self.compute_dtype), ops.shape(inputs))
 
     def compute_output_spec(self, inputs, start_index=0):
