@@ -45,7 +45,8 @@ MAX_BACKOFF = 32  # the most one-token steps a run of misses makes the loop wait
 
 class _Lookup:
     """The fixed index tensors of the guesses for a (B, width) buffer, made once before the
-    loop (a step that made them would be a new tape on torch and NumPy each time)."""
+    loop from NumPy (a tensor converted from NumPy inside a step is a new constant each step,
+    which keeps the step from replaying on torch and NumPy; ops.arange would not)."""
 
     def __init__(self, width, count):
         self.count, self.width = count, width
