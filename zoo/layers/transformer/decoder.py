@@ -78,6 +78,23 @@ class TransformerDecoder(Layer):
                      kernel_initializer=self._init("kernel"),
                      bias_initializer=self._init("bias"), name=name, dtype=self.dtype_policy)
 
+    def _attention_block(self, name, shape, key_shape):
+        """``<name>`` (attention over keys of ``key_shape``), ``<name>_layer_norm`` and
+        ``<name>_dropout``, built."""
+        policy = self.dtype_policy
+        attention = MultiHeadAttention(
+            self.num_heads, shape[-1] // self.num_heads, dropout=self.attention_dropout,
+            use_bias=self.use_bias, kernel_initializer=self._init("kernel"),
+            bias_initializer=self._init("bias"), name=name, dtype=policy)
+        attention.build(shape, key_shape)
+        norm = LayerNormalization(epsilon=self.layer_norm_epsilon, name=f"{name}_layer_norm",
+                                  dtype=policy)
+        norm.build(shape)
+        setattr(self, name, attention)
+        setattr(self, f"{name}_layer_norm", norm)
+        setattr(self, f"{name}_dropout", Dropout(self.dropout, name=f"{name}_dropout",
+                                                 dtype=policy))
+
     def build(self, input_shape):
         hidden = input_shape[-1]
         if len(input_shape) != 3 or hidden is None:
@@ -87,29 +104,10 @@ class TransformerDecoder(Layer):
             raise ValueError(f"TransformerDecoder '{self.name}': hidden size {hidden} is not "
                              f"divisible by num_heads={self.num_heads}.")
         shape, policy = tuple(input_shape), self.dtype_policy
-        self.self_attention = MultiHeadAttention(
-            self.num_heads, hidden // self.num_heads, dropout=self.attention_dropout,
-            use_bias=self.use_bias, kernel_initializer=self._init("kernel"),
-            bias_initializer=self._init("bias"), name="self_attention", dtype=policy)
-        self.self_attention.build(shape, shape)
-        self.self_attention_layer_norm = LayerNormalization(
-            epsilon=self.layer_norm_epsilon, name="self_attention_layer_norm", dtype=policy)
-        self.self_attention_layer_norm.build(shape)
-        self.self_attention_dropout = Dropout(self.dropout, name="self_attention_dropout",
-                                              dtype=policy)
+        self._attention_block("self_attention", shape, shape)
         if self.use_cross_attention:
-            encoder_shape = shape[:-1] + (self.cross_attention_dim or hidden,)
-            self.cross_attention = MultiHeadAttention(
-                self.num_heads, hidden // self.num_heads, dropout=self.attention_dropout,
-                use_bias=self.use_bias, kernel_initializer=self._init("kernel"),
-                bias_initializer=self._init("bias"), name="cross_attention", dtype=policy)
-            self.cross_attention.build(shape, encoder_shape)
-            self.cross_attention_layer_norm = LayerNormalization(
-                epsilon=self.layer_norm_epsilon, name="cross_attention_layer_norm",
-                dtype=policy)
-            self.cross_attention_layer_norm.build(shape)
-            self.cross_attention_dropout = Dropout(self.dropout, name="cross_attention_dropout",
-                                                   dtype=policy)
+            self._attention_block("cross_attention", shape,
+                                  shape[:-1] + (self.cross_attention_dim or hidden,))
         self.feedforward_intermediate_dense = self._dense(
             self.intermediate_dim, "feedforward_intermediate_dense", self.activation)
         self.feedforward_intermediate_dense.build(shape)
