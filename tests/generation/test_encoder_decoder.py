@@ -92,8 +92,18 @@ def toy():
     return model, {"features": features, "features_mask": features_mask}, prompt
 
 
+_FULL_FORWARD = {}
+
+
 def full_forward_tokens(model, context, prompt):
-    """Greedy by full forward passes, one row at a time (no cache, no batch)."""
+    """Greedy by full forward passes, one row at a time (no cache, no batch); made once
+    per model (eager forwards are slow on jax)."""
+    if id(model) not in _FULL_FORWARD:
+        _FULL_FORWARD[id(model)] = _full_forward_tokens(model, context, prompt)
+    return _FULL_FORWARD[id(model)]
+
+
+def _full_forward_tokens(model, context, prompt):
     out = []
     for row in range(prompt.shape[0]):
         tokens = list(prompt[row])

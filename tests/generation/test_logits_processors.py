@@ -69,8 +69,17 @@ RULES = {"suppress": lambda: [SuppressTokens([3, 4, 5, 6])],
          "no_repeat": lambda: [NoRepeat()]}
 
 
+_REFERENCES = {}
+
+
 def reference(lm, name):
-    """Greedy with the rule, one full forward per token, row by row."""
+    """Greedy with the rule, one full forward per token, row by row (made once per rule)."""
+    if name not in _REFERENCES:
+        _REFERENCES[name] = _reference(lm, name)
+    return _REFERENCES[name]
+
+
+def _reference(lm, name):
     out = []
     for ids, mask in zip(PROMPT["token_ids"], PROMPT["padding_mask"]):
         tokens = list(ids[mask == 1])
