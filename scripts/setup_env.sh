@@ -10,7 +10,7 @@ if [ ! -x "$venv/bin/python" ]; then
   "$python" -m venv "$venv" >&2
 fi
 stamp="$venv/.zoo-installed"
-want="$(cat "$root/pyproject.toml" "$root/constraints.txt" | sha256sum | cut -c1-16)"
+want="$(cat "$root/pyproject.toml" "$root/constraints.txt" "$root/tests/oracles.txt" | sha256sum | cut -c1-16)"
 pip_install() {
   # pip's output goes to stderr (stdout carries only the python path), minus the
   # machine-level notices about package indexes that do not exist here.
@@ -23,6 +23,7 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   # torch first, alone, so that the pinned CPU wheel is what satisfies every later request.
   pip_install torch
   pip_install -e "$root[test]"
+  pip_install --no-deps -r "$root/tests/oracles.txt"
   echo "$want" > "$stamp"
 fi
 echo "$venv/bin/python"
