@@ -194,6 +194,28 @@ class Orthogonal(Initializer):
         return {"gain": self.gain, "seed": self.seed}
 
 
+class Sinusoidal(Initializer):
+    """Fixed sinusoidal positions (length, channels): row t is ``[sin(t * w), cos(t * w)]``
+    for ``channels // 2`` frequencies ``w_i = max_timescale ** (-i / (channels // 2 - 1))``
+    (Whisper's encoder positions, openai-whisper's ``sinusoids``)."""
+
+    def __init__(self, max_timescale=10000.0):
+        self.max_timescale = float(max_timescale)
+
+    def __call__(self, shape, dtype=None):
+        length, channels = shape
+        if channels % 2 or channels < 4:
+            raise ValueError(f"Sinusoidal: channels must be even and >= 4, got {channels}.")
+        half = channels // 2
+        rates = np.exp(-np.log(self.max_timescale) / (half - 1) * np.arange(half))
+        angles = np.arange(length)[:, None] * rates[None, :]
+        table = np.concatenate([np.sin(angles), np.cos(angles)], axis=1)
+        return table.astype(dtypes.to_numpy_dtype(dtype))
+
+    def get_config(self):
+        return {"max_timescale": self.max_timescale}
+
+
 class Identity(Initializer):
     """``gain`` times the identity matrix (2D shapes only)."""
 
@@ -212,12 +234,13 @@ class Identity(Initializer):
 ALL = {c.__name__: c for c in (Zeros, Ones, Constant, RandomNormal, TruncatedNormal,
                                RandomUniform, VarianceScaling, GlorotUniform, GlorotNormal,
                                HeNormal, HeUniform, LecunNormal, LecunUniform, Orthogonal,
-                               Identity)}
+                               Identity, Sinusoidal)}
 _SNAKE = {"zeros": Zeros, "ones": Ones, "constant": Constant, "random_normal": RandomNormal,
           "truncated_normal": TruncatedNormal, "random_uniform": RandomUniform,
           "glorot_uniform": GlorotUniform, "glorot_normal": GlorotNormal,
           "he_normal": HeNormal, "he_uniform": HeUniform, "lecun_normal": LecunNormal,
           "lecun_uniform": LecunUniform, "orthogonal": Orthogonal, "identity": Identity,
+          "sinusoidal": Sinusoidal,
           "variance_scaling": VarianceScaling,
           # Keras' short aliases
           "uniform": RandomUniform, "normal": RandomNormal, "zero": Zeros, "one": Ones}

@@ -43,13 +43,16 @@ def _masked(logits, mask):
 class MultiHeadAttention(Layer):
     def __init__(self, num_heads, key_dim, value_dim=None, dropout=0.0, use_bias=True,
                  output_shape=None, attention_axes=None, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", seed=None, **kwargs):
+                 bias_initializer="zeros", seed=None, use_key_bias=None, **kwargs):
         super().__init__(**kwargs)
         self.num_heads = int(num_heads)
         self.key_dim = int(key_dim)
         self.value_dim = int(value_dim) if value_dim is not None else self.key_dim
         self.dropout = float(dropout)
         self.use_bias = bool(use_bias)
+        # Whisper's key projections have no bias (softmax is invariant to it) while the
+        # query, value and output projections do: None follows use_bias.
+        self.use_key_bias = self.use_bias if use_key_bias is None else bool(use_key_bias)
         if isinstance(output_shape, (list, tuple)):
             if len(output_shape) != 1:
                 raise NotImplementedError("MultiHeadAttention: output_shape must be an int or a "
@@ -70,9 +73,10 @@ class MultiHeadAttention(Layer):
         self.seed = seed
         self._scale = 1.0 / math.sqrt(float(self.key_dim))
 
-    def _dense(self, equation, output_shape, bias_axes, name):
+    def _dense(self, equation, output_shape, bias_axes, name, use_bias=None):
+        use_bias = self.use_bias if use_bias is None else use_bias
         return EinsumDense(
-            equation, output_shape=output_shape, bias_axes=bias_axes if self.use_bias else None,
+            equation, output_shape=output_shape, bias_axes=bias_axes if use_bias else None,
             kernel_initializer=initializers.get(initializers.serialize(self.kernel_initializer)),
             bias_initializer=initializers.get(initializers.serialize(self.bias_initializer)),
             name=name, dtype=self.dtype_policy)
@@ -86,7 +90,8 @@ class MultiHeadAttention(Layer):
         n, h, hv = self.num_heads, self.key_dim, self.value_dim
         out_dim = self._output_dim or query_shape[-1]
         self.query_dense = self._dense("abc,cde->abde", (None, n, h), "de", "query")
-        self.key_dense = self._dense("abc,cde->abde", (None, n, h), "de", "key")
+        self.key_dense = self._dense("abc,cde->abde", (None, n, h), "de", "key",
+                                     use_bias=self.use_key_bias)
         self.value_dense = self._dense("abc,cde->abde", (None, n, hv), "de", "value")
         self.output_dense = self._dense("abcd,cde->abe", (None, out_dim), "e",
                                         "attention_output")
@@ -217,7 +222,8 @@ class MultiHeadAttention(Layer):
     def get_config(self):
         return {**super().get_config(), "num_heads": self.num_heads, "key_dim": self.key_dim,
                 "value_dim": self.value_dim, "dropout": self.dropout,
-                "use_bias": self.use_bias, "output_shape": self._output_dim,
+                "use_bias": self.use_bias, "use_key_bias": self.use_key_bias,
+                "output_shape": self._output_dim,
                 "attention_axes": self.attention_axes,
                 "kernel_initializer": initializers.serialize(self.kernel_initializer),
                 "bias_initializer": initializers.serialize(self.bias_initializer),

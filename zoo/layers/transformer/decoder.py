@@ -53,8 +53,10 @@ class TransformerDecoder(Layer):
     def __init__(self, intermediate_dim, num_heads, dropout=0.0, attention_dropout=0.0,
                  activation="relu", layer_norm_epsilon=1e-5, normalize_first=True,
                  use_bias=True, kernel_initializer="glorot_uniform", bias_initializer="zeros",
-                 use_cross_attention=False, cross_attention_dim=None, **kwargs):
+                 use_cross_attention=False, cross_attention_dim=None, use_key_bias=True,
+                 **kwargs):
         super().__init__(**kwargs)
+        self.use_key_bias = bool(use_key_bias)
         self.use_cross_attention = bool(use_cross_attention)
         self.cross_attention_dim = None if cross_attention_dim is None \
             else int(cross_attention_dim)
@@ -84,8 +86,9 @@ class TransformerDecoder(Layer):
         policy = self.dtype_policy
         attention = MultiHeadAttention(
             self.num_heads, shape[-1] // self.num_heads, dropout=self.attention_dropout,
-            use_bias=self.use_bias, kernel_initializer=self._init("kernel"),
-            bias_initializer=self._init("bias"), name=name, dtype=policy)
+            use_bias=self.use_bias, use_key_bias=self.use_bias and self.use_key_bias,
+            kernel_initializer=self._init("kernel"), bias_initializer=self._init("bias"),
+            name=name, dtype=policy)
         attention.build(shape, key_shape)
         norm = LayerNormalization(epsilon=self.layer_norm_epsilon, name=f"{name}_layer_norm",
                                   dtype=policy)
@@ -225,6 +228,7 @@ class TransformerDecoder(Layer):
                 "attention_dropout": self.attention_dropout, "activation": self.activation,
                 "layer_norm_epsilon": self.layer_norm_epsilon,
                 "normalize_first": self.normalize_first, "use_bias": self.use_bias,
+                "use_key_bias": self.use_key_bias,
                 "kernel_initializer": initializers.serialize(self.kernel_initializer),
                 "bias_initializer": initializers.serialize(self.bias_initializer),
                 "use_cross_attention": self.use_cross_attention,

@@ -27,8 +27,10 @@ from zoo.layers.regularization.dropout import Dropout
 class TransformerEncoder(Layer):
     def __init__(self, intermediate_dim, num_heads, dropout=0.0, activation="relu",
                  layer_norm_epsilon=1e-5, normalize_first=False,
-                 kernel_initializer="glorot_uniform", bias_initializer="zeros", **kwargs):
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 use_key_bias=True, **kwargs):
         super().__init__(**kwargs)
+        self.use_key_bias = bool(use_key_bias)
         self.intermediate_dim = int(intermediate_dim)
         self.num_heads = int(num_heads)
         self.dropout = float(dropout)
@@ -54,7 +56,7 @@ class TransformerEncoder(Layer):
         self.self_attention = MultiHeadAttention(
             self.num_heads, hidden // self.num_heads, dropout=self.dropout,
             kernel_initializer=self._init("kernel"), bias_initializer=self._init("bias"),
-            name="self_attention", dtype=policy)
+            use_key_bias=self.use_key_bias, name="self_attention", dtype=policy)
         self.self_attention.build(tuple(input_shape), tuple(input_shape))
         self.self_attention_layer_norm = LayerNormalization(
             epsilon=self.layer_norm_epsilon, name="self_attention_layer_norm", dtype=policy)
@@ -114,6 +116,6 @@ class TransformerEncoder(Layer):
         return {**super().get_config(), "intermediate_dim": self.intermediate_dim,
                 "num_heads": self.num_heads, "dropout": self.dropout,
                 "activation": self.activation, "layer_norm_epsilon": self.layer_norm_epsilon,
-                "normalize_first": self.normalize_first,
+                "normalize_first": self.normalize_first, "use_key_bias": self.use_key_bias,
                 "kernel_initializer": initializers.serialize(self.kernel_initializer),
                 "bias_initializer": initializers.serialize(self.bias_initializer)}
