@@ -10,6 +10,8 @@ Each architecture registers itself from its own ``convert.py``::
     task_loaders: {TaskClass: load_head(task, reader) -> None}
     tokenizer(directory, cls) -> Tokenizer or None   from vocab.txt / tokenizer.json ...
     audio_converter / image_converter(directory, cls)   the same for the other components
+    task_config(directory, task_cls) -> dict         head arguments read from the checkpoint's
+                                                     files (Whisper's generation_config.json)
 
 The files a download fetches besides the weights are those the architecture's preprocessing
 components declare (their ``checkpoint_files``).
@@ -50,6 +52,7 @@ class Converter:
     task_loaders: dict = field(default_factory=dict)
     components: dict = field(default_factory=dict)  # kind -> make(directory, cls)
     architectures: dict = field(default_factory=dict)
+    task_config: object = None  # fn(directory, task_cls) -> head kwargs, or None
 
     @property
     def tokenizer(self):
@@ -90,7 +93,7 @@ class Converter:
 
 def register_converter(model_type, backbone_cls, backbone_config, load_backbone,
                        task_loaders=None, tokenizer=None, architectures=None,
-                       audio_converter=None, image_converter=None):
+                       audio_converter=None, image_converter=None, task_config=None):
     """Register how a transformers checkpoint of ``model_type`` becomes a zoo model;
     ``architectures`` maps transformers class names to the task ``zoo.Model.from_preset``
     returns for them."""
@@ -102,7 +105,8 @@ def register_converter(model_type, backbone_cls, backbone_config, load_backbone,
                                                 ("image_converter", image_converter))
                   if make is not None}
     converter = Converter(model_type, backbone_cls, backbone_config, load_backbone,
-                          dict(task_loaders or {}), components, dict(architectures or {}))
+                          dict(task_loaders or {}), components, dict(architectures or {}),
+                          task_config)
     _CONVERTERS[model_type] = converter
     return converter
 

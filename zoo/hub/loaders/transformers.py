@@ -43,10 +43,13 @@ class TransformersLoader(CheckpointLoader):
         task_cls = self.converter.task_for(self.hf_config)
         if task_cls is None:
             return None
+        head = {}
+        if self.converter.task_config is not None:
+            head.update(self.converter.task_config(self.path, task_cls))
         labels = self.hf_config.get("id2label")
         if "num_classes" in classes.named_parameters(task_cls) and isinstance(labels, dict):
-            return task_cls, {"num_classes": len(labels)}
-        return task_cls, {}
+            head["num_classes"] = len(labels)
+        return task_cls, head
 
     def read_weights(self):
         from zoo.hub.checkpoint_reader import CheckpointReader

@@ -1,0 +1,81 @@
+"""WhisperBackbone: shapes, config, variable paths, and parity with transformers'
+WhisperModel on random checkpoints its own save_pretrained wrote."""
+import json
+import os
+
+import numpy as np
+import pytest
+
+from tests.models.helpers import run_backbone_test
+from tests.models.whisper.conftest import CONFIGS, load_reference
+from tests.testing import to_numpy
+from zoo.models.whisper import convert
+from zoo.models.whisper.backbone import WhisperBackbone
+
+TINY = dict(vocabulary_size=60, num_layers=2, num_heads=2, hidden_dim=8, intermediate_dim=16,
+            num_mels=6, num_decoder_layers=1, max_encoder_sequence_length=20,
+            max_decoder_sequence_length=10)
+
+
+def _inputs(batch, frames, length, seed=0):
+    rng = np.random.default_rng(seed)
+    return {"encoder_features": rng.normal(size=(batch, frames, 6)).astype(np.float32),
+            "decoder_token_ids": rng.integers(0, 60, size=(batch, length)).astype(np.int32),
+            "decoder_padding_mask": np.ones((batch, length), np.int32)}
+
+
+def test_backbone_basics():
+    run_backbone_test(WhisperBackbone, TINY, _inputs(2, 20, 5),
+                      {"encoder_sequence_output": (2, 10, 8),
+                       "decoder_sequence_output": (2, 5, 8)},
+                      variable_length_data=_inputs(3, 12, 7, 1))
+
+
+def test_key_projections_have_no_bias():
+    backbone = WhisperBackbone(**TINY)
+    paths = set(backbone.variable_paths())
+    assert "encoder_transformer_layer_0/self_attention/key/kernel" in paths
+    assert not any(p.endswith("/key/bias") for p in paths)
+    assert "decoder_transformer_layer_0/cross_attention/query/bias" in paths
+
+
+def test_encoder_positions_are_fixed_sinusoids():
+    backbone = WhisperBackbone(**TINY)
+    variable = backbone.variable_paths()["encoder_position_embedding/embeddings"]
+    table = to_numpy(variable)
+    half = 4
+    rates = np.exp(-np.log(10000) / (half - 1) * np.arange(half))
+    angles = np.arange(10)[:, None] * rates[None]
+    np.testing.assert_allclose(table, np.concatenate([np.sin(angles), np.cos(angles)], 1),
+                               atol=1e-6)
+    assert all(v.path != variable.path for v in backbone.trainable_weights)
+
+
+def test_too_many_frames_is_an_error():
+    backbone = WhisperBackbone(**TINY)
+    with pytest.raises(ValueError, match="24 feature frames are more than the 20"):
+        backbone.encode(np.zeros((1, 24, 6), np.float32))
+
+
+def _converted(checkpoint):
+    from zoo.hub.checkpoint_reader import CheckpointReader
+
+    with open(os.path.join(checkpoint, "config.json")) as f:
+        backbone = WhisperBackbone(**convert.backbone_config(json.load(f)))
+    convert.load_backbone(backbone, CheckpointReader(checkpoint))
+    return backbone
+
+
+@pytest.mark.parametrize("name", CONFIGS)
+def test_parity_with_transformers(references, name):
+    checkpoint, spec, ref = load_reference(references, name)
+    backbone = _converted(checkpoint)
+    assert backbone.num_mels == spec["num_mel_bins"]
+    out = backbone({"encoder_features": ref["features"],
+                    "decoder_token_ids": ref["decoder_token_ids"],
+                    "decoder_padding_mask": ref["decoder_padding_mask"]})
+    np.testing.assert_allclose(to_numpy(out["encoder_sequence_output"]), ref["encoder_output"],
+                               atol=1e-5, rtol=1e-5)
+    keep = ref["decoder_padding_mask"].astype(bool)
+    np.testing.assert_allclose(to_numpy(out["decoder_sequence_output"])[keep],
+                               ref["decoder_output"][keep], atol=1e-5, rtol=1e-5)
