@@ -81,8 +81,12 @@ class Pipeline:
         model = load_task_model(preset, cls.task)
         return model, model.preprocessor
 
+    def is_single(self, inputs):
+        """Whether ``inputs`` is one input (a text, a (text, pair) tuple) or a batch."""
+        return isinstance(inputs, (str, tuple))
+
     def __call__(self, inputs, **kwargs):
-        single = isinstance(inputs, (str, tuple))
+        single = self.is_single(inputs)
         items = [inputs] if single else list(inputs)
         results = []
         for start in range(0, len(items), self.batch_size):
