@@ -87,15 +87,24 @@ class AudioConverter(PreprocessingComponent):
     preset_kind = "audio_converter"
 
     def accepts(self, x):
-        """A float waveform (samples,) or batch (batch, samples), a list of waveforms, or
-        audio file paths."""
-        if _is_path(x, AUDIO_SUFFIXES):
+        """A float or int16 PCM waveform (samples,), a batch (batch, samples) or a stereo
+        (samples, channels) one, a ``{"raw": array, "sampling_rate": sr}`` dict, a list of
+        those, or audio file paths."""
+        if _is_path(x, AUDIO_SUFFIXES) or _is_audio_dict(x):
             return True
         if isinstance(x, np.ndarray):
-            return x.dtype.kind == "f" and x.ndim in (1, 2)
+            return _is_waveform(x)
         first = _first(x)
-        return first is not None and (_is_path(first, AUDIO_SUFFIXES) or (
-            isinstance(first, np.ndarray) and first.dtype.kind == "f" and first.ndim == 1))
+        return first is not None and (_is_path(first, AUDIO_SUFFIXES) or _is_audio_dict(first)
+                                      or (isinstance(first, np.ndarray) and _is_waveform(first)))
+
+
+def _is_waveform(x):
+    return (x.dtype.kind == "f" or x.dtype == np.int16) and x.ndim in (1, 2)
+
+
+def _is_audio_dict(x):
+    return isinstance(x, dict) and ("raw" in x or "array" in x)
 
 
 class ImageConverter(PreprocessingComponent):
