@@ -15,6 +15,8 @@ OUT_DIR/<config>/checkpoint/, and OUT_DIR/<config>/reference.npz holds:
                                               with timestamps, and 4 beams; (B, new), the
                                               new tokens only (end-padded)
     prompt, prompt_timestamps                 the forced prefixes those used
+    detected_language_ids, greedy_detected    multilingual: detect_language's token ids, and
+                                              greedy tokens with the language detected
 """
 import json
 import os
@@ -136,6 +138,15 @@ def make(out_dir, name, spec, seed):
             else:  # the forced prefix, then the new tokens
                 tokens = out["sequences"][:, len(prompt) + 1:]
             arrays[key] = tokens.numpy().astype(np.int32)
+    if multilingual:  # the language detected, and greedy decoding after detecting it
+        with torch.no_grad():
+            arrays["detected_language_ids"] = model.detect_language(
+                torch.from_numpy(features)).numpy().reshape(-1).astype(np.int32)
+            out = model.generate(torch.from_numpy(features), max_new_tokens=NEW_TOKENS,
+                                 do_sample=False, return_dict_in_generate=True,
+                                 task="transcribe")
+            arrays["greedy_detected"] = out["sequences"][:, len(prompt) + 1:].numpy().astype(
+                np.int32)
     arrays["prompt_timestamps"] = np.asarray(prompt, np.int32)
     arrays["prompt"] = np.asarray(prompt + [ids["no_timestamps"]], np.int32)
     np.savez(os.path.join(directory, "reference.npz"), **arrays)

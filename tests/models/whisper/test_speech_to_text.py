@@ -60,3 +60,23 @@ def test_generate_matches_transformers(references, name, mode):
     want = ref[mode]
     assert new.shape == want.shape, (new.shape, want.shape)
     np.testing.assert_array_equal(new, want)
+
+
+def test_language_detection_matches_transformers(references):
+    from zoo.models.whisper.tokenizer import WhisperTokenizer
+
+    checkpoint, spec, ref = load_reference(references, "v3_128")
+    model, _ = model_and_reference(references, "v3_128")
+    tokenizer = WhisperTokenizer.for_vocabulary_size(spec["vocab_size"])
+    model.preprocessor = WhisperPreprocessor(tokenizer=tokenizer)
+    try:
+        found = model.detect_language({"encoder_features": ref["features"]})
+        codes = {i: c for c, i in tokenizer.language_ids.items()}
+        assert [code for code, _ in found] == [codes[i] for i in ref["detected_language_ids"]]
+        for code, probabilities in found:
+            assert abs(sum(probabilities.values()) - 1) < 1e-6
+            assert max(probabilities, key=probabilities.get) == code
+        out = model.generate({"encoder_features": ref["features"]}, max_new_tokens=NEW)
+        np.testing.assert_array_equal(out["decoder_token_ids"][:, 4:], ref["greedy_detected"])
+    finally:
+        model.preprocessor = WhisperPreprocessor(tokenizer=special_ids(spec["vocab_size"]))

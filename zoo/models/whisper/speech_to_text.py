@@ -196,8 +196,8 @@ class WhisperSpeechToText(Task, DecodingProtocol):
                                 ops.convert_to_tensor(np.ones((batch, 1), np.int32)))
         logits = np.asarray(ops.convert_to_numpy(self.logits_from_hidden(hidden)),
                             np.float64)[:, 0]
-        codes = list(tokenizer.language_ids)
-        ids = np.asarray([tokenizer.language_ids[c] for c in codes])
+        languages = _detectable_languages(self.generation_config, tokenizer)
+        codes, ids = list(languages), np.asarray(list(languages.values()))
         chosen = logits[:, ids]
         chosen = np.exp(chosen - chosen.max(-1, keepdims=True))
         probabilities = chosen / chosen.sum(-1, keepdims=True)
@@ -225,6 +225,15 @@ class WhisperSpeechToText(Task, DecodingProtocol):
             return tokenizer.decode(ids)
         chunks = tokenizer.split_segments(ids)
         return {"text": "".join(chunk["text"] for chunk in chunks), "chunks": chunks}
+
+
+def _detectable_languages(generation_config, tokenizer):
+    """{code: token id} detection chooses among: the checkpoint's ``lang_to_id`` when it
+    has one (as transformers does), else every language token of the tokenizer."""
+    named = generation_config.get("lang_to_id")
+    if named:
+        return {token.strip("<|>"): int(i) for token, i in named.items()}
+    return dict(tokenizer.language_ids)
 
 
 def _token_result(out, prompt_length, end_id):
