@@ -19,3 +19,10 @@ from zoo.models.opt import (  # noqa: F401
 from zoo.models.preprocessing import (  # noqa: F401
     AudioConverter, ImageConverter, Preprocessor, PreprocessingComponent, Tokenizer)
 from zoo.models.task import Task  # noqa: F401
+from zoo.models.whisper import (  # noqa: F401
+    WhisperAudioConverter,
+    WhisperBackbone,
+    WhisperPreprocessor,
+    WhisperSpeechToText,
+    WhisperTokenizer,
+)

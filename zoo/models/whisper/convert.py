@@ -151,13 +151,28 @@ def generation_options(directory, task_cls=None):
     return {"generation_config": options} if options else {}
 
 
+# -- components ---------------------------------------------------------------------------------
+
+def tokenizer(directory, cls):
+    """The checkpoint's tokenizer files -> ``cls`` (WhisperTokenizer), or None."""
+    from zoo.models.whisper.tokenizer import checkpoint_tokenizer
+
+    return checkpoint_tokenizer(directory, cls)
+
+
+def audio_converter(directory, cls):
+    """``preprocessor_config.json`` -> ``cls`` (WhisperAudioConverter), or None."""
+    return cls.from_checkpoint_directory(directory)
+
+
 def _register():
     task = "zoo.models.whisper.speech_to_text:WhisperSpeechToText"
     register_converter(model_type="whisper",
                        backbone_cls="zoo.models.whisper.backbone:WhisperBackbone",
                        backbone_config=backbone_config, load_backbone=load_backbone,
                        task_loaders={task: load_speech_to_text_head},
-                       task_config=generation_options,
+                       task_config=generation_options, tokenizer=tokenizer,
+                       audio_converter=audio_converter,
                        architectures={"WhisperForConditionalGeneration": task})
 
 

@@ -41,30 +41,23 @@ class WhisperPreprocessor(Preprocessor):
 
     def features(self, audio, sampling_rate=None):
         """Raw audio -> (B, frames, mels) float32 log-mel features (padded to 30 s)."""
+        return self.load_features(audio, sampling_rate)[0]
+
+    def load_features(self, audio, sampling_rate=None):
+        """-> (features (B, frames, mels), whether ``audio`` was a batch)."""
         if self.audio_converter is None:
             raise ValueError("WhisperPreprocessor has no audio_converter; pass one or load it "
                              "with WhisperPreprocessor.from_preset(...).")
-        kwargs = {} if sampling_rate is None else {"sampling_rate": sampling_rate}
-        return np.asarray(self.audio_converter(audio, **kwargs), np.float32)
+        waves, batched = self.audio_converter.load(audio, sampling_rate)
+        return self.audio_converter.features(waves), batched
 
     def prompt_ids(self, language=None, task="transcribe", timestamps=False, prompt=None):
         """The decoder's forced prefix: [<|startofprev|> prompt tokens]
         <|startoftranscript|> [language task] [<|notimestamps|>] (language and task on
-        multilingual models only)."""
+        multilingual models only; see WhisperTokenizer.prefix_ids)."""
         tokenizer = self._check_tokenizer()
-        ids = []
-        if prompt:
-            text = as_text(prompt, "prompt")
-            ids = [tokenizer.start_of_prev_id] + list(tokenizer.tokenize(" " + text.strip()))
-        ids.append(tokenizer.start_of_transcript_id)
-        if tokenizer.is_multilingual:
-            if language is not None:
-                ids.append(tokenizer.language_token_id(language))
-            ids.append(tokenizer.translate_id if task == "translate" else
-                       tokenizer.transcribe_id)
-        if not timestamps:
-            ids.append(tokenizer.no_timestamps_id)
-        return ids
+        ids = tokenizer.prompt_ids(prompt) if prompt else []
+        return ids + tokenizer.prefix_ids(language, task, timestamps)
 
     def __call__(self, x, y=None, sample_weight=None):
         features = self.features(x)

@@ -22,8 +22,6 @@ runs one token per row against the self-attention cache. ``begin_suppress_tokens
 ``generation_config.json``: ``suppress_tokens``, ``begin_suppress_tokens``,
 ``max_initial_timestamp_index``, ``alignment_heads``.
 """
-import os
-
 import numpy as np
 
 from zoo import losses, ops, optimizers
@@ -170,7 +168,8 @@ class WhisperSpeechToText(Task, DecodingProtocol):
         if self.preprocessor is None:
             raise ValueError(f"{type(self).__name__}: raw audio needs a preprocessor; pass "
                              f"{{'encoder_features': ...}} or attach a WhisperPreprocessor.")
-        return self.preprocessor.features(audio, sampling_rate), _is_single(audio)
+        features, batched = self.preprocessor.load_features(audio, sampling_rate)
+        return features, not batched
 
     def _prompts(self, features, language, task, timestamps, prompt):
         tokenizer = self._tokenizer("generate")
@@ -242,15 +241,6 @@ def _token_result(out, prompt_length, end_id):
     mask = np.ones(out.shape, np.int32)
     mask[:, prompt_length:] = ~after_end
     return {"decoder_token_ids": out.astype(np.int32), "decoder_padding_mask": mask}
-
-
-def _is_single(audio):
-    """One input: a path, a waveform (samples,) or (samples, channels), a {"raw"} dict."""
-    if isinstance(audio, (str, os.PathLike, dict)):
-        return True
-    if isinstance(audio, np.ndarray):
-        return audio.ndim == 1 or (audio.ndim == 2 and audio.shape[1] <= 2 < audio.shape[0])
-    return False
 
 
 def _generation_config(config):
