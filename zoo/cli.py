@@ -68,6 +68,9 @@ def build_parser():
                        "zoo.Model.from_preset and save it to DST_DIR with save_to_preset.")
     p.add_argument("src", metavar="SRC")
     p.add_argument("dst", metavar="DST_DIR")
+    p.add_argument("--allow-pickle", action="store_true",
+                   help="read pickle checkpoints (openai-whisper .pt, pytorch_model.bin) with "
+                   "torch.load(weights_only=True); only for a source you trust")
     p.set_defaults(run=cmd_convert)
 
     p = sub.add_parser("upload", parents=[common], help="upload a zoo preset to the Hub",
@@ -165,7 +168,7 @@ def cmd_convert(args):
 
     if not hasattr(zoo.Model, "from_preset") or not hasattr(zoo.Model, "save_to_preset"):
         raise RuntimeError("this zoo has no Model.from_preset / save_to_preset yet")
-    model = zoo.Model.from_preset(args.src)
+    model = zoo.Model.from_preset(args.src, allow_pickle=args.allow_pickle)
     model.save_to_preset(args.dst)
     print(args.dst)
 

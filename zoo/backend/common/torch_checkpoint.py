@@ -25,6 +25,10 @@ class TorchStateDict:
     def __contains__(self, key):
         return key in self._tensors
 
+    def shape(self, key):
+        """The tensor's shape (no copy)."""
+        return tuple(self._tensors[key].shape)
+
     def __getitem__(self, key):
         import torch
 
@@ -56,3 +60,28 @@ def load_state_dict(paths):
             if torch.is_tensor(value):
                 tensors[key] = value
     return TorchStateDict(tensors)
+
+
+def load_checkpoint(path):
+    """One file's ``torch.load(weights_only=True)`` object (memory-mapped when the format
+    allows it), with every dict of tensors in it (at any depth) a TorchStateDict of its
+    tensor entries and every other value as it is: for formats that keep more than a state
+    dict (openai-whisper's ``{"dims": {...}, "model_state_dict": {...}}``)."""
+    import torch
+
+    try:
+        loaded = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+    except RuntimeError:  # legacy (non-zip) format cannot be memory-mapped
+        loaded = torch.load(path, map_location="cpu", weights_only=True)
+
+    def wrap(value):
+        if isinstance(value, dict):
+            if any(torch.is_tensor(v) for v in value.values()):
+                return TorchStateDict({k: v for k, v in value.items() if torch.is_tensor(v)})
+            return {k: wrap(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return type(value)(wrap(v) for v in value)
+        return value
+
+    return wrap(loaded)
+
