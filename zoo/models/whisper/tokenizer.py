@@ -3,9 +3,10 @@
     tokenizer = WhisperTokenizer.from_bundled(multilingual=True)         # 51865 ids
     tokenizer = WhisperTokenizer.from_checkpoint("whisper-tiny.en/")       # tokenizer.json, ...
     tokenizer.tokenize(" Hello world")  -> [2425, 1002]
-    tokenizer.language_token_id("en") == 50259, tokenizer.transcribe_id == 50360
-    tokenizer.decode([50258, 50259, 50360, 50365, 2425, 50415, 50257], with_timestamps=True)
-        -> "<|0.00|> Hello<|1.00|>"
+    tokenizer.language_token_id("en") == 50259, tokenizer.transcribe_id == 50359
+    tokenizer.decode([50258, 50259, 50359, 50364, 2425, 1002, 50414, 50257],
+                     with_timestamps=True)   -> "<|0.00|> Hello world<|1.00|>"
+    tokenizer.split_segments(same ids)       -> [{"timestamp": (0.0, 1.0), "text": " Hello world"}]
 
 Layout. After the BPE tokens (50256 in the English vocabulary, 50257 in the multilingual one,
 whose last is an empty token) come, one id after another:
