@@ -6,3 +6,4 @@ from zoo.models.whisper.speech_to_text import WhisperSpeechToText  # noqa: F401
 from zoo.models.whisper.timestamps import WhisperTimestampRules  # noqa: F401
 from zoo.models.whisper.tokenizer import WhisperTokenizer  # noqa: F401
 from zoo.models.whisper import convert  # noqa: F401,E402  (registers the converter)
+from zoo.models.whisper import ctranslate2, openai_checkpoint  # noqa: F401,E402  (loaders)

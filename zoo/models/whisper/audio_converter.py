@@ -17,7 +17,10 @@ of the whole batch at once on the active backend. The log floor (max - 8) is per
 its maximum is over its own 3000 frames, and the padding's frames are all at the 1e-10
 floor, so they never change it; an example's features do not depend on its batch.
 ``padding="longest"`` pads to the longest example of the batch instead (fewer frames, for
-training on short clips; the encoder accepts fewer than 3000 frames).
+training on short clips; the encoder accepts fewer than 3000 frames). ``padding="features"``
+is openai-whisper's ``transcribe`` and faster-whisper's way: each example's features are
+computed from its own samples (plus one hop of zeros), its log floor from its own frames,
+and the frames after its content (``samples // hop_length``) are zeros up to 3000.
 
 Audio longer than ``chunk_length`` seconds is refused (never cut silently): long-form
 transcription, which slides over 30 s windows, is the next step of zoo's Whisper.
@@ -34,7 +37,7 @@ from zoo.models import audio_io
 from zoo.models.preprocessing import AudioConverter
 from zoo.saving.serialization import register_builtin
 
-PADDING = ("max_length", "longest")
+PADDING = ("max_length", "longest", "features")
 
 
 @register_builtin
@@ -45,7 +48,8 @@ class WhisperAudioConverter(AudioConverter):
         n_fft, hop_length: STFT size and stride in samples (400, 160: 25 ms, 10 ms).
         chunk_length: the longest audio accepted, and the "max_length" padding (seconds).
         padding_value: the sample value audio is padded with.
-        padding: "max_length" (to chunk_length) or "longest" (to the batch's longest).
+        padding: "max_length" (audio padded to chunk_length), "longest" (to the batch's
+            longest) or "features" (features padded with zeros, as faster-whisper).
         compute_dtype: "float64" (default) or "float32": the precision of the STFT and the
             log (the features are float32 either way). Backends without float64 (jax
             without jax_enable_x64) compute in float32.
@@ -147,6 +151,8 @@ class WhisperAudioConverter(AudioConverter):
 
     def features(self, waves):
         """Mono waveforms at the converter's rate -> (B, frames, num_mels) float32 NumPy."""
+        if self.padding == "features":
+            return np.stack([self._zero_padded_features(wave) for wave in waves])
         length = (self.max_samples if self.padding == "max_length"
                   else max(self.n_fft // 2 + 1, max(len(w) for w in waves)))
         batch = np.full((len(waves), length), self.padding_value, self.compute_dtype)
@@ -156,6 +162,19 @@ class WhisperAudioConverter(AudioConverter):
                                       sampling_rate=self.sampling_rate, fft_length=self.n_fft,
                                       hop_length=self.hop_length)
         return np.asarray(ops.convert_to_numpy(out), np.float32)
+
+    def _zero_padded_features(self, wave):
+        """One example as faster-whisper computes it: the features of the samples and one
+        hop of zeros, the frames of its content kept, zero frames after them."""
+        padded = np.concatenate([np.asarray(wave, self.compute_dtype),
+                                 np.zeros((self.hop_length,), self.compute_dtype)])
+        out = ops.log_mel_spectrogram(ops.convert_to_tensor(padded[None]),
+                                      num_mels=self.num_mels, sampling_rate=self.sampling_rate,
+                                      fft_length=self.n_fft, hop_length=self.hop_length)
+        frames = min(len(wave) // self.hop_length, self.max_frames)
+        features = np.zeros((self.max_frames, self.num_mels), np.float32)
+        features[:frames] = np.asarray(ops.convert_to_numpy(out), np.float32)[0, :frames]
+        return features
 
     def __call__(self, audio, sampling_rate=None, return_lengths=False):
         """Raw audio (one example or a batch) -> features (B, frames, num_mels) float32
