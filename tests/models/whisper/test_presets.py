@@ -79,3 +79,41 @@ def test_zoo_run_speech(preset, capsys):
     assert code == 0, out
     line = json.loads(out[-1])
     assert line["output"] == {"text": model.generate(CLIP, max_new_tokens=6)}
+
+
+def test_bfloat16(preset):
+    path, model = preset
+    half = zoo.Model.from_preset(path, dtype="bfloat16")
+    assert all(v.dtype == "bfloat16" for v in half.backbone.weights)
+    text = half.generate(CLIP, max_new_tokens=4)
+    assert isinstance(text, str)
+    features = model.preprocessor.features(CLIP)
+    inputs = {"encoder_features": features, "decoder_token_ids": np.asarray([[50257, 50362]],
+                                                                            np.int32),
+              "decoder_padding_mask": np.ones((1, 2), np.int32)}
+    from tests.testing import to_numpy
+    want = to_numpy(model(inputs)).astype(np.float32)
+    got = to_numpy(half(inputs)).astype(np.float32)
+    assert np.abs(got - want).max() < 0.05 * np.abs(want).max() + 0.05
+
+
+def test_bad_requests_name_what_is_wrong(preset):
+    _, model = preset
+    with pytest.raises(ValueError, match="English-only"):
+        model.generate(CLIP, task="translate")
+    with pytest.raises(ValueError, match="language='fr'"):
+        model.generate(CLIP, language="fr")
+    with pytest.raises(ValueError, match="task must be one of"):
+        model.generate(CLIP, task="summarize")
+    long = np.zeros((31 * 16000,), np.float32)
+    with pytest.raises(ValueError, match=r"31\.00 s long.*long-form transcription"):
+        model.generate(long)
+    with pytest.raises(ValueError, match="English-only"):
+        model.detect_language(CLIP)
+
+
+def test_unknown_language_lists_the_valid_codes():
+    tokenizer = WhisperTokenizer.for_vocabulary_size(51865)
+    preprocessor = WhisperPreprocessor(WhisperAudioConverter(), tokenizer)
+    with pytest.raises(ValueError, match="language 'xx'.*codes.*en, zh, de"):
+        preprocessor.prompt_ids("xx")
