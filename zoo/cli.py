@@ -130,7 +130,7 @@ def cmd_info(args):
     if entry is not None:
         rows.append(("sha256", entry.sha256 or "not recorded"))
     formats = {"zoo": "zoo preset", "transformers": "transformers checkpoint (converted while loading)"}
-    rows.append(("format", formats.get(desc.source_format, "unknown")))
+    rows.append(("format", formats.get(desc.source_format, desc.source_format or "unknown")))
     count = entry.parameter_count if entry is not None else (desc.metadata or {}).get("parameter_count")
     rows.append(("parameters", f"{count:,} ({format_count(count)})" if isinstance(count, int) else "unknown"))
     if entry is not None:

@@ -336,7 +336,7 @@ class WhisperCTranslate2Loader(CheckpointLoader):
 
     def make_component(self, kind, cls):
         """The tokenizer from tokenizer.json (else the bundled vocabulary of the model's
-        size); the audio converter from preprocessor_config.json (else the defaults for
+        size, or none when no published vocabulary has that size); the audio converter from preprocessor_config.json (else the defaults for
         the model's mel bins)."""
         if kind == "tokenizer":
             from zoo.models.whisper.tokenizer import checkpoint_tokenizer
@@ -344,7 +344,10 @@ class WhisperCTranslate2Loader(CheckpointLoader):
             tokenizer = checkpoint_tokenizer(self.path, cls)
             if tokenizer is None:
                 size = self.model_bin.shape("decoder/embeddings/weight")[0]
-                tokenizer = cls.for_vocabulary_size(size)
+                try:
+                    tokenizer = cls.for_vocabulary_size(size)
+                except ValueError:  # not a published vocabulary size: no tokenizer
+                    return None
             return tokenizer
         if kind == "audio_converter":
             converter = cls.from_checkpoint_directory(self.path)

@@ -227,11 +227,16 @@ class WhisperOpenAILoader(CheckpointLoader):
         from zoo.models.whisper.tokenizer import WhisperTokenizer
 
         cls = cls or WhisperTokenizer
-        return cls.for_vocabulary_size(self.checkpoint[0]["n_vocab"])
+        try:
+            return cls.for_vocabulary_size(self.checkpoint[0]["n_vocab"])
+        except ValueError:  # not a published vocabulary size: no tokenizer
+            return None
 
     def generation_config(self):
         """openai-whisper's decoding defaults, keyed as transformers' generation_config."""
         tokenizer = self.tokenizer()
+        if tokenizer is None:
+            return {"max_initial_timestamp_index": MAX_INITIAL_TIMESTAMP_INDEX}
         control = [tokenizer.start_of_transcript_id, tokenizer.translate_id,
                    tokenizer.transcribe_id, tokenizer.start_of_lm_id,
                    tokenizer.start_of_prev_id, tokenizer.no_speech_id]
