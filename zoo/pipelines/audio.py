@@ -15,6 +15,7 @@ import os
 
 import numpy as np
 
+from zoo.generation import samplers
 from zoo.pipelines.base import Pipeline, register_pipeline
 
 
@@ -30,6 +31,9 @@ class SpeechRecognitionPipeline(Pipeline):
     def run_batch(self, items, return_timestamps=False, generate_kwargs=None,
                   max_new_tokens=None):
         options = dict(generate_kwargs or {})
+        beams = options.pop("num_beams", None)  # transformers' spelling of beam search
+        if beams is not None and int(beams) > 1:
+            options.setdefault("sampler", samplers.BeamSampler(num_beams=int(beams)))
         if max_new_tokens is not None:
             options["max_new_tokens"] = max_new_tokens
         out = self.model.generate(list(items), return_timestamps=return_timestamps, **options)
