@@ -320,6 +320,11 @@ def test_other_models_and_revisions_are_refused(tmp_path):
     relu = {**variables, "decoder/activation": np.int8(0)}
     with pytest.raises(PresetError, match="activation is 0, not GELU"):
         zoo.Model.from_preset(write_checkpoint(tmp_path / "a", relu))
+    scaled = {**variables, "decoder/scale_embeddings": np.int8(1)}  # times sqrt(H)
+    with pytest.raises(PresetError, match="scale_embeddings is 1; Whisper has 0"):
+        zoo.Model.from_preset(write_checkpoint(tmp_path / "e", scaled))
+    one = {**variables, "decoder/scale_embeddings": np.float32(1.0)}  # a multiplier of 1
+    assert WhisperBackbone.from_preset(write_checkpoint(tmp_path / "o", one)).num_layers == 2
 
 
 def test_a_missing_tensor_is_named_and_nothing_is_assigned(tmp_path):

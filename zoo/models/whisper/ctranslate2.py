@@ -80,10 +80,11 @@ def check_whisper(model_bin):
         raise ValueError(f"{model_bin.path}: decoder/activation is {activation}, not GELU "
                          f"({GELU}); zoo's WhisperBackbone uses exact gelu.")
     for name, want in (("decoder/pre_norm", 1), ("decoder/scale_embeddings", 0),
-                       ("decoder/alibi", 0)):
+                       ("decoder/alibi", 0), ("decoder/start_from_zero_embedding", 0)):
         value = model_bin.attribute(name)
-        if value is not None and value != want and not (name.endswith("embeddings")
-                                                        and value == 1.0):
+        multiplier_of_one = name.endswith("scale_embeddings") and isinstance(value, float) \
+            and value == 1.0  # a float32 scale of 1 (a bool 1 means "times sqrt(H)")
+        if value is not None and value != want and not multiplier_of_one:
             raise ValueError(f"{model_bin.path}: {name} is {value}; Whisper has {want}.")
 
 
