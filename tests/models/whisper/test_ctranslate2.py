@@ -230,10 +230,13 @@ def test_half_precision_files_are_upcast(tmp_path, dtype):
     np.testing.assert_array_equal(got, want)
 
 
-@pytest.mark.parametrize("kind", ["int8", "int16"])
+@pytest.mark.parametrize("kind", ["int8", "int8_float16", "int16"])
 def test_quantized_files_are_dequantized(tmp_path, kind):
+    """int8_float16 (faster-whisper's usual CPU/GPU file): int8 weights, float16 biases,
+    norms and positions."""
     source = random_backbone()
-    variables = quantize(ct2_variables(source), kind)
+    others = "float16" if kind == "int8_float16" else "float32"
+    variables = quantize(ct2_variables(source, others), "int16" if kind == "int16" else "int8")
     loaded = WhisperBackbone.from_preset(write_checkpoint(tmp_path / kind, variables))
     weight = "encoder/layer_0/ffn/linear_0/weight"
     scale = variables[weight + "_scale"]
@@ -241,7 +244,12 @@ def test_quantized_files_are_dequantized(tmp_path, kind):
     got = to_numpy(loaded.variable_paths()["encoder_transformer_layer_0/"
                                            "feedforward_intermediate_dense/kernel"]).T
     np.testing.assert_allclose(got, want, rtol=1e-6, atol=0)
-    tolerance = 0.5 / 127 * 4 if kind == "int8" else 4 / 2 ** 10  # a rounding step of the
+    if kind == "int8_float16":
+        bias = to_numpy(loaded.variable_paths()["encoder_transformer_layer_0/"
+                                                "feedforward_intermediate_dense/bias"])
+        np.testing.assert_array_equal(bias, variables["encoder/layer_0/ffn/linear_0/bias"]
+                                      .astype(np.float32))
+    tolerance = 4 / 2 ** 10 if kind == "int16" else 0.5 / 127 * 4  # a rounding step of the
     original = to_numpy(source.variable_paths()["encoder_transformer_layer_0/"  # largest row
                                                 "feedforward_intermediate_dense/kernel"]).T
     assert np.abs(got - original).max() <= tolerance
