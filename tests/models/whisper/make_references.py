@@ -11,6 +11,7 @@ OUT_DIR/<config>/checkpoint/, and OUT_DIR/<config>/reference.npz holds:
     features (B, frames, mels)                the inputs (frames = 2 * max_source_positions)
     decoder_token_ids / decoder_padding_mask  (B, T), the second row right-padded
     encoder_output, decoder_output, logits    fp32 forward outputs
+    encoder_output_f64, decoder_output_f64    the same forward in float64 (the exact value)
     greedy, greedy_timestamps, beam           generate() with 12 new tokens: without and
                                               with timestamps, and 4 beams; (B, new), the
                                               new tokens only (end-padded)
@@ -121,6 +122,14 @@ def make(out_dir, name, spec, seed):
               "encoder_output": out.encoder_last_hidden_state.numpy(),
               "decoder_output": out.decoder_hidden_states[-1].numpy(),
               "logits": out.logits.numpy()}
+    with torch.no_grad():  # the exact result, to measure what fp32 rounding costs
+        out64 = model.double()(input_features=torch.from_numpy(features).double(),
+                               decoder_input_ids=torch.from_numpy(decoder_ids),
+                               decoder_attention_mask=torch.from_numpy(mask),
+                               output_hidden_states=True)
+        model.float()
+    arrays["encoder_output_f64"] = out64.encoder_last_hidden_state.numpy()
+    arrays["decoder_output_f64"] = out64.decoder_hidden_states[-1].numpy()
     kwargs = {"language": language} if language else {}
     prompt = [ids["sot"]]
     if multilingual:

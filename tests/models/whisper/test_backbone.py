@@ -74,8 +74,14 @@ def test_parity_with_transformers(references, name):
     out = backbone({"encoder_features": ref["features"],
                     "decoder_token_ids": ref["decoder_token_ids"],
                     "decoder_padding_mask": ref["decoder_padding_mask"]})
-    np.testing.assert_allclose(to_numpy(out["encoder_sequence_output"]), ref["encoder_output"],
-                               atol=1e-5, rtol=1e-5)
     keep = ref["decoder_padding_mask"].astype(bool)
-    np.testing.assert_allclose(to_numpy(out["decoder_sequence_output"])[keep],
-                               ref["decoder_output"][keep], atol=1e-5, rtol=1e-5)
+    for key, ours in (("encoder_output", to_numpy(out["encoder_sequence_output"])),
+                      ("decoder_output", to_numpy(out["decoder_sequence_output"])[keep])):
+        exact = ref[key + "_f64"][keep] if key == "decoder_output" else ref[key + "_f64"]
+        theirs = ref[key][keep] if key == "decoder_output" else ref[key]
+        # These large random weights amplify rounding: transformers' own fp32 result is
+        # ~1.5e-5 from the float64 one on en_80. zoo's fp32 must be as close to the exact
+        # value as 1e-5, or as twice transformers' fp32 where that is further.
+        bound = max(1e-5, 2 * float(np.abs(theirs - exact).max()))
+        error = float(np.abs(ours - exact).max())
+        assert error <= bound, f"{name} {key}: {error:.2e} from float64 (bound {bound:.2e})"
