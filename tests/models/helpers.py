@@ -284,8 +284,23 @@ def _check_bad_files(preset, directory):
                         name, "a sha256 in metadata.json that does not match the file")
 
 
+def fresh_process_backends():
+    """The backends run_preset_test loads a preset on in fresh processes: the next backend
+    of the ring jax -> torch -> tensorflow -> numpy -> jax (so over a full run of the suite
+    every backend saves presets that another one loads, and loads those another one saved,
+    with one child process per check instead of four); ``ZOO_PRESET_BACKENDS=all`` (or a
+    space-separated list) asks for more."""
+    chosen = os.environ.get("ZOO_PRESET_BACKENDS", "").split()
+    if chosen == ["all"]:
+        return BACKENDS
+    if chosen:
+        return tuple(chosen)
+    ring = list(BACKENDS)
+    return (ring[(ring.index(BACKEND) + 1) % len(ring)],) if BACKEND in ring else BACKENDS
+
+
 def run_preset_test(model, input_data, directory, raw_inputs=None, imports=(),
-                    backends=BACKENDS, check_bad_files=True, atol=1e-5):
+                    backends=None, check_bad_files=True, atol=1e-5):
     """save_to_preset -> from_preset checks (see the module docstring); returns the model
     loaded in this process.
 
@@ -294,9 +309,9 @@ def run_preset_test(model, input_data, directory, raw_inputs=None, imports=(),
     ``raw_inputs`` (e.g. strings), when the model has a preprocessor, must come out of the
     loaded preprocessor as they come out of the original. ``imports`` are modules the fresh
     processes import first: those registering the classes of a preset made in a test.
-    Every backend of ``backends`` that is installed loads the preset in a fresh process
-    (``python -m tests.preset_runner``) and must give the outputs of ``model`` (within
-    ``atol`` + ``atol`` relative)."""
+    Every backend of ``backends`` that is installed (default: fresh_process_backends())
+    loads the preset in a fresh process (``python -m tests.preset_runner``) and must give
+    the outputs of ``model`` (within ``atol`` + ``atol`` relative)."""
     import zoo
     from tests import preset_runner
     from tests.subprocesses import run_on_backends
@@ -321,7 +336,7 @@ def run_preset_test(model, input_data, directory, raw_inputs=None, imports=(),
     preset_runner.save_inputs(inputs_path, input_data)
     outputs = os.path.join(directory, "outputs")
     printed = run_on_backends(["-m", "tests.preset_runner", preset, inputs_path, outputs,
-                               *imports], backends=backends,
+                               *imports], backends=backends or fresh_process_backends(),
                               what="from_preset in a fresh process")
     for backend, stdout in printed.items():
         assert f"CLASS {type(model).__name__}" in stdout, f"{backend}: {stdout[-500:]}"
