@@ -8,7 +8,10 @@ cd "$root"
 python="$(bash scripts/setup_env.sh)" || exit 1
 status=0
 summary=""
-for backend in ${ZOO_BACKENDS:-jax torch tensorflow numpy}; do
+backends="${ZOO_BACKENDS:-jax torch tensorflow numpy}"
+# tests marked backend_independent run in one pass only: the last backend's
+export ZOO_BACKEND_INDEPENDENT_ON="${backends##* }"
+for backend in $backends; do
   echo "=== ZOO_BACKEND=$backend ==="
   ZOO_BACKEND=$backend "$python" -m pytest -q -p no:cacheprovider "$@"
   code=$?

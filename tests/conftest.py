@@ -31,3 +31,16 @@ def requires_gradients():
 
 
 os.environ.setdefault("ZOO_HOME", os.path.join(os.path.dirname(__file__), ".zoo_home"))
+
+
+def pytest_collection_modifyitems(config, items):
+    """``backend_independent`` tests (tokenizers, the import graph: nothing that reaches
+    zoo.ops) run once per suite run: scripts/run_tests.sh names the backend whose pass runs
+    them in ZOO_BACKEND_INDEPENDENT_ON. A plain pytest run (variable unset) runs them."""
+    chosen = os.environ.get("ZOO_BACKEND_INDEPENDENT_ON", "").strip()
+    if not chosen or chosen == BACKEND:
+        return
+    skip = pytest.mark.skip(reason=f"backend independent: runs in the {chosen} pass")
+    for item in items:
+        if "backend_independent" in item.keywords:
+            item.add_marker(skip)

@@ -5,7 +5,11 @@ Read from the source with ast, so it holds whatever a test run happened to impor
 import ast
 import os
 
+import pytest
+
 import zoo
+
+pytestmark = pytest.mark.backend_independent
 
 ROOT = os.path.dirname(os.path.abspath(zoo.__file__))
 

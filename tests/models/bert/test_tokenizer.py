@@ -8,6 +8,8 @@ import pytest
 from zoo.models import BertTokenizer
 from zoo.saving import serialization
 
+pytestmark = pytest.mark.backend_independent
+
 # The pure-Python BertTokenizerLegacy NFC-composes its input; the Rust one (transformers'
 # default, which zoo matches) does not, so "e" + U+0301 differs in cased mode.
 LEGACY_ONLY_NFC = {("cased", "Cafe\u0301 with a combining accent")}

@@ -9,6 +9,8 @@ from zoo.models import OPTTokenizer
 from zoo.saving import serialization
 from zoo.tokenizers import BytePairTokenizer
 
+pytestmark = pytest.mark.backend_independent
+
 
 def expected(references):
     with open(os.path.join(references, "tokenizer.json"), encoding="utf-8") as f:

@@ -16,6 +16,8 @@ from zoo.models.whisper.languages import LANGUAGES, TO_LANGUAGE_CODE, language_c
 from zoo.models.whisper.tokenizer import WhisperTokenizer, checkpoint_tokenizer
 from zoo.saving import serialization
 
+pytestmark = pytest.mark.backend_independent
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, os.pardir, os.pardir, os.pardir))
 KINDS = {"english": (False, 99), "multilingual": (True, 99), "v3": (True, 100)}
