@@ -36,6 +36,7 @@ read here needs no ``allow_pickle`` opt-in: it is never unpickled in the dangero
 ``module_state_dict(recorded_module)`` walks a recorded ``torch.nn.Module`` tree into the
 flat ``{name: array}`` of torch's ``state_dict()`` (``model.0.conv.weight``, ...).
 """
+import _compat_pickle
 import collections
 import io
 import os
@@ -247,6 +248,11 @@ class RestrictedUnpickler(pickle.Unpickler):
         self.storage = storage
 
     def find_class(self, module, name):
+        # Python 2 names (protocol 2 writes them), mapped as pickle's fix_imports does
+        if (module, name) in _compat_pickle.NAME_MAPPING:
+            module, name = _compat_pickle.NAME_MAPPING[(module, name)]
+        elif module in _compat_pickle.IMPORT_MAPPING:
+            module = _compat_pickle.IMPORT_MAPPING[module]
         key = (module, name)
         if key in _TORCH_FUNCTIONS:
             return _TORCH_FUNCTIONS[key]
