@@ -54,6 +54,8 @@ def resolve(handle, allow_pickle=False):
                               source_format=detect_format(parsed.path),
                               files=tuple(_walk(parsed.path)))
     entry, repo_id, revision = _target(parsed)
+    if parsed.filename is not None:
+        return fetch_file(repo_id, revision, parsed.filename, parsed.text)
     folder, commit, files, source_format = fetch(repo_id, revision, parsed.text, allow_pickle)
     if entry is not None and entry.sha256:
         verify_registry_sha256(folder, entry)
@@ -113,6 +115,25 @@ def fetch(repo_id, revision, handle, allow_pickle=False):
         raise HubUnreachableError(unreachable_message(
             handle, f"{missing} of {where}", incomplete=True))
     return folder, commit, needed, source_format
+
+
+def fetch_file(repo_id, revision, filename, handle):
+    """``hf://org/repo/file.pt``: that one file (a single-file checkpoint a registered loader
+    reads); the ResolvedPreset's ``path`` is the file."""
+    folder = _snapshot(repo_id, revision, [_escape_pattern(filename)], handle)
+    commit = os.path.basename(os.path.normpath(folder))
+    path = os.path.join(folder, *filename.split("/"))
+    if not os.path.isfile(path):
+        listing, complete = repo_listing(repo_id, commit, folder)
+        if not complete:
+            raise HubUnreachableError(unreachable_message(
+                handle, f"{filename} of {repo_id} (commit {commit})"))
+        near = sorted(f for f in listing if f.endswith(handles.SINGLE_FILE_SUFFIXES))[:8]
+        raise PresetDownloadError(f"{handle}: {repo_id} (commit {commit}) has no file "
+                                  f"{filename!r}" + (f"; its checkpoint files: {near}"
+                                                     if near else ""))
+    return ResolvedPreset(path=path, handle=handle, repo_id=repo_id, revision=revision,
+                          commit=commit, files=(filename,))
 
 
 def zoo_preset_files(folder, handle):

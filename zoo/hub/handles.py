@@ -1,5 +1,9 @@
 """Parse preset handles: a registry name or alias, ``hf://org/repo[@revision]``, a local directory.
 
+A single-file checkpoint inside a repository is addressed by its path after the repository:
+``hf://org/repo/path/file.pt[@revision]`` (files ending in ``SINGLE_FILE_SUFFIXES`` only, the
+formats a registered loader reads from one file, e.g. ultralytics ``.pt``).
+
 Parsing is pure (no network, no registry lookup); every malformed handle raises ValueError
 naming the handle.
 """
@@ -10,17 +14,20 @@ import re
 HF_PREFIX = "hf://"
 _REPO_PART = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\-]*\Z")
 _REVISION = re.compile(r"[A-Za-z0-9._\-/]+\Z")
+SINGLE_FILE_SUFFIXES = (".pt", ".pth")
 
 
 @dataclasses.dataclass(frozen=True)
 class Handle:
-    """kind is "local" (path), "hf" (repo_id, revision) or "registry" (name)."""
+    """kind is "local" (path), "hf" (repo_id, revision; filename for a file inside the
+    repository) or "registry" (name)."""
     text: str
     kind: str
     path: str = None
     repo_id: str = None
     revision: str = None
     name: str = None
+    filename: str = None
 
 
 def parse(handle):
@@ -30,8 +37,16 @@ def parse(handle):
     if not isinstance(handle, str) or not handle.strip():
         raise ValueError(f"A preset handle must be a non-empty string, got {handle!r}")
     if handle.startswith(HF_PREFIX):
-        repo_id, revision = parse_hf(handle)
-        return Handle(handle, "hf", repo_id=repo_id, revision=revision)
+        filename = None
+        body, at, revision = handle[len(HF_PREFIX):].partition("@")
+        parts = body.split("/")
+        if len(parts) > 2 and body.endswith(SINGLE_FILE_SUFFIXES):
+            filename = validate_relative_path("/".join(parts[2:]), f"Preset handle '{handle}'")
+            handle_of_repo = HF_PREFIX + "/".join(parts[:2]) + (at + revision if at else "")
+            repo_id, revision = parse_hf(handle_of_repo)
+        else:
+            repo_id, revision = parse_hf(handle)
+        return Handle(handle, "hf", repo_id=repo_id, revision=revision, filename=filename)
     if os.path.isdir(handle):
         return Handle(handle, "local", path=os.path.abspath(handle))
     if "://" in handle:
@@ -69,7 +84,9 @@ def parse_repo_id(text, handle=None):
         raise ValueError(f"{where}: '..' and '.' are not allowed in a repository id")
     if len(parts) > 2:
         raise ValueError(f"{where}: a repository id is org/name; '{text}' has "
-                         f"{len(parts)} parts (files inside a repository cannot be addressed)")
+                         f"{len(parts)} parts (a file inside a repository is addressed only "
+                         f"when it ends in {' or '.join(SINGLE_FILE_SUFFIXES)}: "
+                         f"hf://org/name/file.pt)")
     for part in parts:
         if not _REPO_PART.match(part) or ".." in part or "--" in part or len(part) > 96:
             raise ValueError(f"{where}: '{part}' is not a valid repository name part "

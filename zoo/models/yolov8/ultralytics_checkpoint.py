@@ -261,6 +261,7 @@ class UltralyticsLoader(PresetLoader):
         return self._checkpoint
 
     def load_model(self, cls, load_weights=True, dtype=None, overrides=None):
+        checkpoint = self.checkpoint()  # refuse what is not YOLOv8 before building anything
         from zoo.models.yolov8.backbone import YOLOv8Backbone
         from zoo.models.yolov8.detector import YOLOv8Detector
 
@@ -269,7 +270,7 @@ class UltralyticsLoader(PresetLoader):
         if not (classes.is_generic(cls) or want_backbone or issubclass(YOLOv8Detector, cls)):
             raise PresetError(f"{self.label} is an ultralytics YOLOv8 detection checkpoint, "
                               f"which converts to YOLOv8Detector, not a {cls.__name__}.")
-        detector = build_detector(self.checkpoint(), dtype=dtype)
+        detector = build_detector(checkpoint, dtype=dtype)
         if overrides:
             detector = _with_overrides(detector, overrides, self.label)
         model = detector.backbone if want_backbone else detector
