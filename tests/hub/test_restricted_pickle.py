@@ -164,6 +164,23 @@ def test_allowed_classes_are_inert(tmp_path):
         "ultralytics.nn.modules.conv.Conv" and obj.state == {"a": 5}
 
 
+def test_state_cannot_be_set_on_allowed_functions(tmp_path):
+    """BUILD on an allowed function (e.g. setting its __defaults__) is refused."""
+    path = str(tmp_path / "tamper.pt")
+    data = (b"\x80\x02ctorch._utils\n_rebuild_tensor_v2\nq\x00N}q\x01X\x0c\x00\x00\x00"
+            b"__defaults__q\x02K\x01\x85q\x03s\x86q\x04b.")
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("x/data.pkl", data)
+    with pytest.raises(rp.CheckpointError, match="sets state"):
+        rp.load(path)
+    assert rp._rebuild_tensor.__defaults__ == (False, None, None)
+
+
+def test_expanded_views_are_bounded():
+    with pytest.raises(pickle.UnpicklingError, match="expansion"):
+        rp._rebuild_tensor(np.zeros(4, np.float32), 0, (1 << 20, 1 << 10), (0, 0))
+
+
 # -- damaged files --------------------------------------------------------------------------
 
 @pytest.mark.parametrize("keep", [0.5, 0.999])

@@ -64,6 +64,7 @@ STORAGE_DTYPES = {
     "BoolStorage": "bool",
 }
 BFLOAT16_ITEMSIZE = 2
+MAX_EXPANDED_ELEMENTS = 1 << 24  # a view may repeat elements (stride 0) up to this many more
 
 
 class StorageType:
@@ -75,6 +76,9 @@ class StorageType:
 
     def __repr__(self):
         return f"torch.{self.name}"
+
+    def __setstate__(self, state):
+        raise pickle.UnpicklingError(f"the pickle sets state on torch.{self.name}")
 
 
 def _itemsize(dtype):
@@ -100,6 +104,9 @@ def _rebuild_tensor(storage, storage_offset, size, stride, requires_grad=False,
                                      f"{stride}, offset {offset})")
     if 0 in size:
         return np.zeros(size, storage.dtype)
+    if int(np.prod(size, dtype=np.float64)) > storage.size + MAX_EXPANDED_ELEMENTS:
+        raise pickle.UnpicklingError(f"a tensor of size {size} over a storage of "
+                                     f"{storage.size} elements (an expansion zoo refuses)")
     last = offset + sum((n - 1) * s for n, s in zip(size, stride))
     if last >= storage.size:
         raise pickle.UnpicklingError(f"a tensor (size {size}, stride {stride}, offset "
@@ -219,19 +226,38 @@ def placeholder_class(qualified_name, _cache={}):
 
 # -- the unpickler --------------------------------------------------------------------------
 
+class _Function:
+    """An allowed function as the unpickler hands it out: callable, and refusing the
+    pickle's BUILD (which would otherwise set attributes such as ``__defaults__`` on the
+    shared function object itself)."""
+
+    def __init__(self, function):
+        self._function = function
+
+    def __call__(self, *args):
+        return self._function(*args)
+
+    def __setstate__(self, state):
+        raise pickle.UnpicklingError(f"the pickle sets state on {self._function.__name__}")
+
+    def __repr__(self):
+        return f"<allowed {self._function.__name__}>"
+
+
 _TORCH_FUNCTIONS = {
-    ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor,
-    ("torch._utils", "_rebuild_parameter"): _rebuild_parameter,
-    ("torch._utils", "_rebuild_parameter_with_state"): _rebuild_parameter,
-    ("torch", "Size"): _torch_size,
-    ("_codecs", "encode"): _codecs_encode,
+    ("torch._utils", "_rebuild_tensor_v2"): _Function(_rebuild_tensor),
+    ("torch._utils", "_rebuild_parameter"): _Function(_rebuild_parameter),
+    ("torch._utils", "_rebuild_parameter_with_state"): _Function(_rebuild_parameter),
+    ("torch", "Size"): _Function(_torch_size),
+    ("_codecs", "encode"): _Function(_codecs_encode),
 }
 _DATA = {
     ("collections", "OrderedDict"): collections.OrderedDict,
     ("builtins", "set"): set, ("__builtin__", "set"): set,
     ("builtins", "frozenset"): frozenset, ("__builtin__", "frozenset"): frozenset,
 }
-_NUMPY = {"dtype": _numpy_dtype, "scalar": _numpy_scalar, "_reconstruct": _NumpyArray,
+_NUMPY = {"dtype": _Function(_numpy_dtype), "scalar": _Function(_numpy_scalar),
+          "_reconstruct": _NumpyArray,
           "ndarray": _NumpyArray}
 _NUMPY_MODULES = ("numpy", "numpy.core.multiarray", "numpy._core.multiarray")
 
