@@ -317,6 +317,8 @@ def describe(handle):
     entry, repo_id, revision = _target(parsed)
     desc = PresetDescription(parsed.text, entry=entry, repo_id=repo_id, revision=revision,
                              source_format=entry.source_format if entry is not None else None)
+    if parsed.filename is not None:  # hf://org/repo/file.pt: that file, not downloaded
+        return _describe_file(desc, parsed.filename)
     try:
         folder = _snapshot(repo_id, revision, ["config.json", "metadata.json"], parsed.text)
     except PresetDownloadError as e:
@@ -347,6 +349,31 @@ def describe(handle):
     for name in needed:
         cached = try_to_load_from_cache(repo_id, name, revision=desc.commit)
         desc.files.append((name, sizes.get(name), cached if isinstance(cached, str) else None))
+    return desc
+
+
+def _describe_file(desc, filename):
+    """The description of a single-file handle: its size and cache state (the repository's
+    listing is fetched as describe() fetches it; the file itself is not)."""
+    from huggingface_hub import try_to_load_from_cache
+
+    try:
+        folder = _snapshot(desc.repo_id, desc.revision, ["config.json", "metadata.json"],
+                           desc.handle)
+    except PresetDownloadError as e:
+        desc.problem = str(e)
+        return desc
+    desc.commit = os.path.basename(os.path.normpath(folder))
+    try:
+        sizes = {f.path: getattr(f, "size", None) for f in
+                 huggingface_hub.get_cached_repo_tree(desc.repo_id, revision=desc.commit)}
+        if filename not in sizes:
+            desc.problem = f"{desc.repo_id} (commit {desc.commit}) has no file {filename!r}"
+    except hf_errors.CachedRepoTreeNotFoundError:
+        sizes = {}
+        desc.problem = "no file listing is cached for this commit"
+    cached = try_to_load_from_cache(desc.repo_id, filename, revision=desc.commit)
+    desc.files = [(filename, sizes.get(filename), cached if isinstance(cached, str) else None)]
     return desc
 
 

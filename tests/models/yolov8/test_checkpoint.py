@@ -149,3 +149,13 @@ def test_convert_script_writes_a_preset(checkpoints, tmp_path):
     assert "5 classes" in result.stdout
     with open(out / "config.json") as f:
         assert "thing_4" in json.dumps(json.load(f))
+
+
+def test_describe_a_file_handle(checkpoints, fake_hub):  # noqa: F811
+    data = open(trainer_path(checkpoints), "rb").read()
+    fake_hub.add_files(REPO, {"yolov8n.pt": data})
+    desc = download.describe(f"hf://{REPO}/yolov8n.pt")
+    assert desc.problem is None and desc.repo_id == REPO
+    assert desc.files == [("yolov8n.pt", len(data), None)]
+    resolved = download.resolve(f"hf://{REPO}/yolov8n.pt")
+    assert download.describe(f"hf://{REPO}/yolov8n.pt").files[0][2] == resolved.path
