@@ -261,6 +261,10 @@ class UltralyticsLoader(PresetLoader):
         return self._checkpoint
 
     def load_model(self, cls, load_weights=True, dtype=None, overrides=None):
+        """The YOLOv8Detector (``zoo.Model``, a Task or YOLOv8Detector asked for) or its
+        backbone (YOLOv8Backbone or Backbone asked for). Weights are always loaded (a
+        checkpoint's architecture is only known with its tensors); ``overrides`` may set
+        the detector's head settings."""
         checkpoint = self.checkpoint()  # refuse what is not YOLOv8 before building anything
         from zoo.models.yolov8.backbone import YOLOv8Backbone
         from zoo.models.yolov8.detector import YOLOv8Detector
@@ -272,23 +276,25 @@ class UltralyticsLoader(PresetLoader):
                               f"which converts to YOLOv8Detector, not a {cls.__name__}.")
         detector = build_detector(checkpoint, dtype=dtype)
         if overrides:
-            detector = _with_overrides(detector, overrides, self.label)
+            detector = _with_overrides(detector, overrides, checkpoint, self.label)
         model = detector.backbone if want_backbone else detector
         model._zoo_preset_source = self.source_text
         return model
 
 
-def _with_overrides(detector, overrides, label):
+def _with_overrides(detector, overrides, checkpoint, label):
     """The detector rebuilt from its config with ``overrides`` (head settings such as
-    score_threshold), its weights copied."""
+    score_threshold, iou_threshold, max_detections), the checkpoint's weights ported again."""
+    from zoo.models.yolov8 import convert
+
     config = detector.get_config()
-    unknown = sorted(set(overrides) - set(config) - {"backbone"})
+    fixed = sorted(set(overrides) & {"backbone", "num_classes", "class_names", "reg_max"})
+    if fixed:
+        raise PresetError(f"{label}: {', '.join(fixed)} come from the checkpoint and cannot "
+                          f"be overridden.")
+    unknown = sorted(set(overrides) - set(config))
     if unknown:
         raise PresetError(f"{label}: YOLOv8Detector has no argument {', '.join(unknown)}.")
-    if "num_classes" in overrides or "backbone" in overrides:
-        raise PresetError(f"{label}: num_classes and the backbone come from the checkpoint; "
-                          f"they cannot be overridden.")
     rebuilt = type(detector).from_config({**config, **overrides})
-    for target, source in zip(rebuilt.variables, detector.variables):
-        target.assign(source.value if hasattr(source, "value") else source)
+    convert.port_state_dict(rebuilt, checkpoint.state_dict)
     return rebuilt
