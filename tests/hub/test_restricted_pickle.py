@@ -34,6 +34,9 @@ def test_tensor_layouts_match_torch(checkpoints):
     np.testing.assert_array_equal(content["param"], np.arange(30, 40, dtype=np.float32))
     assert content["size"] == (2, 3) and content["set"] == {1, 2}
     assert content["np"] == np.float32(1.5)
+    np.testing.assert_array_equal(content["np_array"], np.arange(6).reshape(2, 3))
+    assert content["np_array"].dtype == np.int16
+    assert content["path"] == "runs/detect/train" and content["device"] == "cpu"
 
 
 @pytest.mark.parametrize("name", ["trainer", "saved_s"])

@@ -21,7 +21,8 @@ runs code on ``torch.load``. ``RestrictedUnpickler.find_class`` resolves only:
 
 - torch's tensor rebuild functions and storage types (reimplemented above, over NumPy);
 - data: ``collections.OrderedDict``, ``set``, ``frozenset``, ``torch.Size`` (a tuple),
-  ``_codecs.encode`` of text with latin-1 (protocol 2's ``bytes``), and
+  ``_codecs.encode`` of text with latin-1 (protocol 2's ``bytes``), ``pathlib`` paths and
+  ``torch.device`` (both as text), and
   NumPy scalars / dtypes / arrays of plain numeric types (rebuilt here from their bytes);
 - the class names of ``module_globals`` (an allow-list the caller passes, e.g. the
   ultralytics and ``torch.nn`` modules of a YOLOv8 checkpoint): each becomes an INERT
@@ -41,6 +42,7 @@ import collections
 import io
 import os
 import pickle
+import posixpath
 import zipfile
 
 import numpy as np
@@ -132,6 +134,20 @@ def _codecs_encode(text, encoding="utf-8", errors="strict"):
         raise pickle.UnpicklingError(f"_codecs.encode of {type(text).__name__} with "
                                      f"{encoding!r}")
     return text.encode(encoding, "strict")
+
+
+def _path_text(*parts):
+    """``pathlib.PosixPath("a", "b")`` (training metadata): the path as text."""
+    if not all(isinstance(p, str) for p in parts):
+        raise pickle.UnpicklingError("a pickled path of non-text parts")
+    return posixpath.join(*parts) if parts else "."
+
+
+def _torch_device(kind, index=None):
+    """``torch.device("cpu")``: the device as text ("cuda:0")."""
+    if not isinstance(kind, str) or not (index is None or isinstance(index, int)):
+        raise pickle.UnpicklingError("a pickled torch.device of unknown form")
+    return kind if index is None else f"{kind}:{index}"
 
 
 def _torch_size(*args):
@@ -250,6 +266,9 @@ _TORCH_FUNCTIONS = {
     ("torch._utils", "_rebuild_parameter_with_state"): _Function(_rebuild_parameter),
     ("torch", "Size"): _Function(_torch_size),
     ("_codecs", "encode"): _Function(_codecs_encode),
+    ("torch", "device"): _Function(_torch_device),
+    **{("pathlib", name): _Function(_path_text) for name in
+       ("Path", "PosixPath", "WindowsPath", "PurePath", "PurePosixPath", "PureWindowsPath")},
 }
 _DATA = {
     ("collections", "OrderedDict"): collections.OrderedDict,

@@ -15,13 +15,14 @@ inference output (the float32 model of the checkpoint, eval mode, unfused): y (1
                ultralytics' strip_optimizer, as released checkpoints are
     saved_s    YOLO("yolov8s.yaml") (nc 80) saved by YOLO.save
     tensors    a dict of tensors of every storage type, strided views, a Parameter,
-               torch.Size, a set and a NumPy scalar (tensors.npz: the tensors, bfloat16 as
+               torch.Size, a set, a NumPy scalar and array, a path and a device (tensors.npz: the tensors, bfloat16 as
                float32)
     cls, seg   ClassificationModel (yolov8n-cls.yaml), SegmentationModel (yolov8n-seg.yaml)
 """
 import copy
 import json
 import os
+import pathlib
 import sys
 
 import numpy as np
@@ -99,7 +100,9 @@ tensors = {"view": base[1:, ::3], "transposed": base.t(), "scalar": torch.tensor
            "uint8": torch.arange(7, dtype=torch.uint8), "bool": torch.tensor([True, False]),
            "bfloat16": (base / 7).bfloat16()}
 torch.save({"tensors": tensors, "param": torch.nn.Parameter(base[3]),
-            "size": torch.Size([2, 3]), "set": {1, 2}, "np": np.float32(1.5)},
+            "size": torch.Size([2, 3]), "set": {1, 2}, "np": np.float32(1.5),
+            "np_array": np.arange(6, dtype=np.int16).reshape(2, 3),
+            "path": pathlib.PurePosixPath("runs/detect/train"), "device": torch.device("cpu")},
            os.path.join(OUT, "tensors.pt"))
 np.savez(os.path.join(OUT, "tensors.npz"),
          **{k: (v.float() if v.dtype == torch.bfloat16 else v).numpy() for k, v in tensors.items()})
