@@ -221,6 +221,8 @@ def check_yolov8_layout(yaml, path):
 
 # -- the loader -----------------------------------------------------------------------------
 
+FIXED_BY_CHECKPOINT = frozenset({"backbone", "num_classes", "class_names", "reg_max"})
+
 def build_detector(checkpoint, dtype=None):
     """A YOLOv8Detector with the checkpoint's weights and class names."""
     from zoo.models.yolov8 import convert
@@ -274,6 +276,10 @@ class UltralyticsLoader(PresetLoader):
         if not (classes.is_generic(cls) or want_backbone or issubclass(YOLOv8Detector, cls)):
             raise PresetError(f"{self.label} is an ultralytics YOLOv8 detection checkpoint, "
                               f"which converts to YOLOv8Detector, not a {cls.__name__}.")
+        fixed = sorted(set(overrides or ()) & FIXED_BY_CHECKPOINT)
+        if fixed:
+            raise PresetError(f"{self.label}: {', '.join(fixed)} is set by the checkpoint "
+                              f"and cannot be overridden.")
         detector = build_detector(checkpoint, dtype=dtype)
         if overrides:
             detector = _with_overrides(detector, overrides, checkpoint, self.label)
@@ -288,10 +294,6 @@ def _with_overrides(detector, overrides, checkpoint, label):
     from zoo.models.yolov8 import convert
 
     config = detector.get_config()
-    fixed = sorted(set(overrides) & {"backbone", "num_classes", "class_names", "reg_max"})
-    if fixed:
-        raise PresetError(f"{label}: {', '.join(fixed)} come from the checkpoint and cannot "
-                          f"be overridden.")
     unknown = sorted(set(overrides) - set(config))
     if unknown:
         raise PresetError(f"{label}: YOLOv8Detector has no argument {', '.join(unknown)}.")
