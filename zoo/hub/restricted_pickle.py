@@ -30,6 +30,12 @@ runs code on ``torch.load``. ``RestrictedUnpickler.find_class`` resolves only:
   with and the state the pickle gives them (``__dict__``: ``_modules``, ``_parameters``,
   ``_buffers``, ...). Nothing of the named module is imported, nothing of it runs.
 
+What ultralytics' own checkpoints name (checked by saving them: ``YOLO.save`` and the
+trainer's layout after ``strip_optimizer``): ``_rebuild_tensor_v2``, ``_rebuild_parameter``,
+Half/Float/LongStorage, ``OrderedDict``, ``set``, ``_codecs.encode`` and NumPy scalars (the
+trainer's metrics), and their model classes. ``torch.storage._load_from_bytes`` (a tensor
+pickled with plain ``pickle``, which calls ``torch.load`` again) is not allowed.
+
 Anything else (``os.system``, ``builtins.eval``, ``subprocess.Popen``, ...) is refused with a
 ``RefusedGlobalError`` naming the global and the file, before it could be called. So a file
 read here needs no ``allow_pickle`` opt-in: it is never unpickled in the dangerous sense.
