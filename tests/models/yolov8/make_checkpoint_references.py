@@ -40,6 +40,8 @@ torch.manual_seed(0)
 def randomize(model):
     with torch.no_grad():
         for name, p in model.named_parameters():
+            if ".dfl." in name:  # DFL's fixed 0..15 projection stays (as in every checkpoint)
+                continue
             p.copy_(torch.randn_like(p) * (0.5 if p.ndim == 1 else 0.15))
         for module in model.modules():
             if isinstance(module, torch.nn.BatchNorm2d):

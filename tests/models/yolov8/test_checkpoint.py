@@ -59,6 +59,121 @@ def trainer_path(checkpoints):
     return os.path.join(checkpoints, "trainer.pt")
 
 
+# -- what the reader gives is ultralytics' model (checked without zoo's YOLOv8) -------------
+
+def conv2d(x, w, b=None, stride=1):
+    """x (N, C, H, W), w (O, C, k, k), zero padding k // 2 -> (N, O, H / stride, W / stride)."""
+    k = w.shape[-1]
+    x = np.pad(x, ((0, 0), (0, 0), (k // 2, k // 2), (k // 2, k // 2)))
+    windows = np.lib.stride_tricks.sliding_window_view(x, (k, k), axis=(2, 3))
+    y = np.einsum("nchwij,ocij->nohw", windows[:, :, ::stride, ::stride], w, optimize=True)
+    return y if b is None else y + b[None, :, None, None]
+
+
+def silu(x):
+    return x / (1 + np.exp(-x))
+
+
+def sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+class PlainYOLOv8:
+    """yolov8.yaml's network in float64 NumPy (NCHW), from a state_dict and the yaml: an
+    oracle, independent of zoo's YOLOv8, that what the reader returns is ultralytics'
+    model. ``__call__(x, strides)`` -> (boxes (N, A, 4) xyxy pixels, scores (N, A, nc))."""
+
+    def __init__(self, state_dict, yaml):
+        self.sd = {k: v.astype(np.float64) for k, v in state_dict.items()}
+        self.yaml = yaml
+
+    def conv(self, x, name, stride=1):  # Conv: conv (no bias) + BatchNorm (eps 1e-3) + SiLU
+        y = conv2d(x, self.sd[name + ".conv.weight"], stride=stride)
+        g, b, m, v = (self.sd[f"{name}.bn.{t}"][:, None, None]
+                      for t in ("weight", "bias", "running_mean", "running_var"))
+        return silu((y - m) / np.sqrt(v + 1e-3) * g + b)
+
+    def c2f(self, x, name, shortcut):
+        y = self.conv(x, name + ".cv1")
+        parts = [y[:, :y.shape[1] // 2], y[:, y.shape[1] // 2:]]
+        j = 0
+        while f"{name}.m.{j}.cv1.conv.weight" in self.sd:
+            h = self.conv(self.conv(parts[-1], f"{name}.m.{j}.cv1"), f"{name}.m.{j}.cv2")
+            parts.append(parts[-1] + h if shortcut else h)
+            j += 1
+        return self.conv(np.concatenate(parts, 1), name + ".cv2")
+
+    def sppf(self, x, name):
+        pooled = [self.conv(x, name + ".cv1")]
+        for _ in range(3):  # max pool 5, stride 1, padding 2
+            padded = np.pad(pooled[-1], ((0, 0), (0, 0), (2, 2), (2, 2)),
+                            constant_values=-np.inf)
+            windows = np.lib.stride_tricks.sliding_window_view(padded, (5, 5), axis=(2, 3))
+            pooled.append(windows.max((-1, -2)))
+        return self.conv(np.concatenate(pooled, 1), name + ".cv2")
+
+    def detect(self, features, name, strides, nc):
+        boxes, scores = [], []
+        for i, f in enumerate(features):
+            def branch(which):
+                h = self.conv(self.conv(f, f"{name}.{which}.{i}.0"), f"{name}.{which}.{i}.1")
+                return conv2d(h, self.sd[f"{name}.{which}.{i}.2.weight"],
+                              self.sd[f"{name}.{which}.{i}.2.bias"])
+            distribution, logits = branch("cv2"), branch("cv3")
+            n, _, height, width = distribution.shape
+            d = distribution.reshape(n, 4, 16, height * width)
+            d = np.exp(d - d.max(2, keepdims=True))
+            distance = (d / d.sum(2, keepdims=True) * np.arange(16)[:, None]).sum(2)  # ltrb
+            ys, xs = np.meshgrid(np.arange(height) + 0.5, np.arange(width) + 0.5,
+                                 indexing="ij")
+            anchor = np.stack([xs.ravel(), ys.ravel()])[None]
+            boxes.append(np.concatenate([anchor - distance[:, :2], anchor + distance[:, 2:]],
+                                        1) * strides[i])
+            scores.append(sigmoid(logits.reshape(n, nc, -1)))
+        return (np.concatenate(boxes, 2).transpose(0, 2, 1),
+                np.concatenate(scores, 2).transpose(0, 2, 1))
+
+    def __call__(self, x, strides):
+        backbone_layers = len(self.yaml["backbone"])
+        outputs = []
+        for i, (source, _, kind, args) in enumerate(self.yaml["backbone"] + self.yaml["head"]):
+            def take(j):
+                return (outputs[-1] if outputs else x) if j == -1 else outputs[j]
+            inputs = take(source) if isinstance(source, int) else [take(j) for j in source]
+            name = f"model.{i}"
+            if kind == "Conv":
+                y = self.conv(inputs, name, stride=args[2])
+            elif kind == "C2f":  # shortcut in the backbone (args[1]), none in the neck
+                y = self.c2f(inputs, name, i < backbone_layers and len(args) > 1 and args[1])
+            elif kind == "SPPF":
+                y = self.sppf(inputs, name)
+            elif kind == "nn.Upsample":
+                y = inputs.repeat(2, 2).repeat(2, 3)
+            elif kind == "Concat":
+                y = np.concatenate(inputs, 1)
+            else:  # Detect
+                return self.detect(inputs, name, strides, self.yaml["nc"])
+            outputs.append(y)
+
+
+def test_the_weights_read_reproduce_ultralytics_in_plain_numpy(checkpoints):
+    checkpoint = uc.read_checkpoint(trainer_path(checkpoints))
+    x, boxes, scores = ultralytics_boxes_scores(checkpoints)
+    got_boxes, got_scores = PlainYOLOv8(checkpoint.state_dict, checkpoint.yaml)(
+        x.transpose(0, 3, 1, 2).astype(np.float64), checkpoint.stride)
+    assert np.abs(got_boxes - boxes).max() <= 1e-4 * max(1.0, float(np.abs(boxes).max()))
+    assert np.abs(got_scores - scores).max() <= 1e-4
+    assert got_scores.std() > 0.1  # the class branch and BN statistics matter
+
+
+def test_a_dfl_that_is_not_the_fixed_projection_is_refused(checkpoints):
+    checkpoint = uc.read_checkpoint(trainer_path(checkpoints))
+    state = dict(checkpoint.state_dict)
+    state["model.22.dfl.conv.weight"] = state["model.22.dfl.conv.weight"] * 2
+    with pytest.raises(ValueError, match="model.22.dfl.conv.weight"):
+        uc.check_dfl(state, "x.pt")
+
+
 # -- handles --------------------------------------------------------------------------------
 
 def test_hf_handles_address_single_file_checkpoints():

@@ -166,6 +166,7 @@ def read_checkpoint(path):
     state_dict = restricted_pickle.module_state_dict(model)
     if not state_dict:
         raise restricted_pickle.CheckpointError(f"{path}: the model holds no weights.")
+    check_dfl(state_dict, path)
     metadata = {k: v for k, v in content.items() if _plain(v)}
     return UltralyticsCheckpoint(path, dict(state_dict), yaml, names, stride, metadata)
 
@@ -217,6 +218,18 @@ def check_yolov8_layout(yaml, path):
     if int(channels) != 3:
         raise restricted_pickle.CheckpointError(
             f"{path}: the model takes {channels} input channels; zoo's YOLOv8 takes RGB (3).")
+
+
+def check_dfl(state_dict, path):
+    """DFL's 1x1 conv is a fixed projection onto the bins 0..reg_max-1, which zoo computes
+    rather than stores: refuse a checkpoint whose weights differ."""
+    names = [k for k in state_dict if k.endswith(".dfl.conv.weight")]
+    for name in names:
+        weight = np.asarray(state_dict[name], np.float32).reshape(-1)
+        if not np.array_equal(weight, np.arange(weight.size, dtype=np.float32)):
+            raise restricted_pickle.CheckpointError(
+                f"{path}: {name} is not DFL's fixed projection 0..{weight.size - 1}; zoo's "
+                f"YOLOv8 head computes it and cannot use other values.")
 
 
 # -- the loader -----------------------------------------------------------------------------
