@@ -26,7 +26,8 @@ One run of this script:
 4. timing: after one warm-up call per side (zoo's first call, which includes jax/TF
    compilation, is reported separately), ``--rounds`` rounds, each timing one call of every
    side in turn (transformers, CTranslate2 float32, CTranslate2 int8, zoo), so load from
-   other processes hits all sides alike; each side's median counts, ratio = peer time /
+   other processes hits all sides alike; each side's best round counts (other processes
+   on a shared machine only ever add time), ratio = peer time /
    zoo time (higher is better for zoo);
 5. tokens: each side's 64 tokens per row are compared with transformers' (identical rows;
    the first differing step otherwise), and the transcript of row 0 is printed once;
@@ -48,7 +49,6 @@ import argparse
 import json
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -486,21 +486,21 @@ def measure_one(peers, zoo, measure, rounds):
 
 
 def print_table(rows):
-    print("\n== median seconds per call (features + encoder + 64 greedy tokens), tokens/s, and "
+    print("\n== best seconds per call (features + encoder + 64 greedy tokens), tokens/s, and "
           "ratio = peer time / zoo time (higher is better for zoo) ==")
     print(f"{'measure':8s} {'backend':11s} {'zoo':>8s} {'tok/s':>7s} {'transformers':>13s} "
           f"{'ratio':>6s} {'ct2 fp32':>9s} {'ratio':>6s} {'ct2 int8':>9s} {'ratio':>6s} "
           f"{'compile':>8s}")
-    for measure, backend, medians, compile_time in rows:
+    for measure, backend, best, compile_time in rows:
         _, batch = shape_of(measure)
-        if isinstance(medians, str):
-            print(f"{measure:8s} {backend:11s} failed: {medians}")
+        if isinstance(best, str):
+            print(f"{measure:8s} {backend:11s} failed: {best}")
             continue
-        zoo = medians[backend]
+        zoo = best[backend]
         cells = []
         for label in (TRANSFORMERS, "ct2 float32", "ct2 int8"):
-            if label in medians:
-                cells.append(f"{medians[label]:8.3f}s {medians[label] / zoo:5.2f}x")
+            if label in best:
+                cells.append(f"{best[label]:8.3f}s {best[label] / zoo:5.2f}x")
             else:
                 cells.append(f"{'--':>9s} {'--':>6s}")
         print(f"{measure:8s} {backend:11s} {zoo:7.3f}s {batch * NEW_TOKENS / zoo:7.1f} "
@@ -510,7 +510,7 @@ def print_table(rows):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=3,
-                        help="rounds of one timed call per side (medians count)")
+                        help="rounds of one timed call per side (the best counts)")
     parser.add_argument("--backends", default="jax,torch,tensorflow,numpy",
                         help="comma-separated zoo backends, each in its own process")
     parser.add_argument("--measures", default=",".join(MEASURES))
@@ -538,7 +538,7 @@ def main(argv=None):
 
     print(f"Whisper tiny.en dims {TINY_EN}; {SECONDS} s of speech ({', '.join(CLIPS)} "
           f"concatenated), {NEW_TOKENS} greedy tokens (end token suppressed), rounds "
-          f"{args.rounds}, medians; code of commit {commit()}")
+          f"{args.rounds}, best round; code of commit {commit()}")
     print(f"CPU: {cpu_name()}, {os.cpu_count()} cores; {cpu_flags()}; bf16 units: "
           f"{bf16_units()}")
     print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load average "
@@ -582,16 +582,16 @@ def main(argv=None):
                             rows.append((measure, backend, str(error), float("nan")))
                             print(f"[{backend}] {measure}: failed: {error}", flush=True)
                             continue
-                        medians = {k: statistics.median(v) for k, v in times.items()}
+                        best = {k: min(v) for k, v in times.items()}
                         first = infos[backend]["first_call"]
-                        compile_time = max(0.0, first - medians[backend])
-                        rows.append((measure, backend, medians, compile_time))
+                        compile_time = max(0.0, first - best[backend])
+                        rows.append((measure, backend, best, compile_time))
                         counts = ", ".join(f"{k} {v['new_tokens']} new ({v['end_tokens']} end)"
                                            for k, v in infos.items())
                         agree = "; ".join(f"{k}: {token_agreement(directory, k, measure)}"
                                           for k in infos if k != TRANSFORMERS)
                         print(f"[{backend}] {measure}: " + ", ".join(
-                            f"{k} {v:.3f} s" for k, v in medians.items())
+                            f"{k} {v:.3f} s" for k, v in best.items())
                             + f" (all times {json.dumps({k: [round(t, 3) for t in v] for k, v in times.items()})}); "
                               f"tokens: {counts}; {agree}; zoo's first call {first:.1f} s "
                               f"({time.perf_counter() - start:.0f} s)", flush=True)

@@ -352,6 +352,19 @@ def test_attention_fused_matches_fallback(q_shape, kv_shape, opts):
                                atol=1e-5)
 
 
+@pytest.mark.skipif(BACKEND != "numpy", reason="the numpy backend's blocks of queries")
+@pytest.mark.parametrize("q_shape,kv_shape,opts", ATTENTION_CASES)
+def test_attention_in_blocks_of_queries(monkeypatch, q_shape, kv_shape, opts):
+    """numpy computes long attention a block of query rows at a time: the same result."""
+    from zoo.backend.numpy import nn as numpy_nn
+
+    q, k, v, kwargs = _attention_inputs(q_shape, kv_shape, opts)
+    whole = ops.convert_to_numpy(ops.dot_product_attention(q, k, v, **kwargs))
+    monkeypatch.setattr(numpy_nn, "_SCORES_PER_BLOCK", 1)  # one query row per block
+    blocks = ops.convert_to_numpy(ops.dot_product_attention(q, k, v, **kwargs))
+    np.testing.assert_allclose(blocks, whole, atol=1e-6)
+
+
 def test_attention_fully_masked_row_averages_values():
     q, k, v = _randn(1, 2, 1, 4), _randn(1, 3, 1, 4), _randn(1, 3, 1, 4)
     mask = np.array([True, False]).reshape(1, 1, 2, 1) & np.ones((1, 1, 1, 3), bool)
