@@ -173,3 +173,15 @@ def test_presets_list_after_a_plain_import_zoo():
     assert result.returncode == 0, result.stderr[-2000:]
     count, first = result.stdout.split()
     assert int(count) == len(zoo.presets.list()) and first == "bert_tiny_en_uncased"
+
+
+def test_a_single_file_checkpoint_entry(tmp_path):
+    write(tmp_path, "x.toml", entry_text("a").replace('"transformers"', '"ultralytics"')
+          + 'hf_file = "weights/a.pt"\n')
+    entry = reg.Registry.load(str(tmp_path)).get("a")
+    assert entry.hf_file == "weights/a.pt"
+    assert entry.handle == "hf://org/a/weights/a.pt"
+    assert "org/a/weights/a.pt" in reg.format_table([entry])
+    write(tmp_path, "x.toml", entry_text("a") + 'hf_file = "a.bin"\n')
+    with pytest.raises(reg.RegistryError, match=r"\[a\]: 'hf_file' .*\.pt"):
+        reg.Registry.load(str(tmp_path))

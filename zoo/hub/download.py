@@ -54,8 +54,10 @@ def resolve(handle, allow_pickle=False):
                               source_format=detect_format(parsed.path),
                               files=tuple(_walk(parsed.path)))
     entry, repo_id, revision = _target(parsed)
-    if parsed.filename is not None:
-        return fetch_file(repo_id, revision, parsed.filename, parsed.text)
+    filename = _file_of(parsed, entry)
+    if filename is not None:
+        resolved = fetch_file(repo_id, revision, filename, parsed.text)
+        return dataclasses.replace(resolved, entry=entry)
     folder, commit, files, source_format = fetch(repo_id, revision, parsed.text, allow_pickle)
     if entry is not None and entry.sha256:
         verify_registry_sha256(folder, entry)
@@ -73,6 +75,14 @@ def _target(parsed):
         return entry, entry.hf_repo, entry.revision
     revision = None if parsed.revision in (None, constants.DEFAULT_REVISION) else parsed.revision
     return None, parsed.repo_id, revision
+
+
+def _file_of(parsed, entry):
+    """The single file inside the repository a handle names (hf://org/repo/file.pt, or a
+    registry entry's ``hf_file``), else None."""
+    if parsed.filename is not None:
+        return parsed.filename
+    return entry.hf_file if entry is not None else None
 
 
 def fetch(repo_id, revision, handle, allow_pickle=False):
@@ -317,8 +327,8 @@ def describe(handle):
     entry, repo_id, revision = _target(parsed)
     desc = PresetDescription(parsed.text, entry=entry, repo_id=repo_id, revision=revision,
                              source_format=entry.source_format if entry is not None else None)
-    if parsed.filename is not None:  # hf://org/repo/file.pt: that file, not downloaded
-        return _describe_file(desc, parsed.filename)
+    if _file_of(parsed, entry) is not None:  # hf://org/repo/file.pt: that file, not downloaded
+        return _describe_file(desc, _file_of(parsed, entry))
     try:
         folder = _snapshot(repo_id, revision, ["config.json", "metadata.json"], parsed.text)
     except PresetDownloadError as e:

@@ -13,10 +13,14 @@ _PLAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/\-]*\Z")
 
 def render_entry_card(entry):
     """The card of a registry entry (model_cards/<name>.md)."""
-    converted = entry.source_format == "transformers"
-    source = (f"[{entry.hf_repo}](https://huggingface.co/{entry.hf_repo}), a Hugging Face "
-              "transformers checkpoint converted to zoo while it loads" if converted else
-              f"[{entry.hf_repo}](https://huggingface.co/{entry.hf_repo}), a zoo preset")
+    converted = entry.source_format != "zoo"
+    where = entry.hf_repo + (f"/{entry.hf_file}" if entry.hf_file else "")
+    link = (f"https://huggingface.co/{entry.hf_repo}" +
+            (f"/blob/main/{entry.hf_file}" if entry.hf_file else ""))
+    kind = {"transformers": "a Hugging Face transformers checkpoint",
+            "ultralytics": "an ultralytics checkpoint (read without running its pickle)"}
+    source = (f"[{where}]({link}), {kind[entry.source_format]} converted to zoo while it "
+              "loads" if converted else f"[{where}]({link}), a zoo preset")
     rows = [("Preset", f"`{entry.name}`" + "".join(f", `{a}`" for a in entry.aliases)),
             ("Class", f"`{entry.class_name}`"),
             ("Parameters", _count(entry.parameter_count)),

@@ -5,7 +5,7 @@
 aliases = ["bert_base"]                # optional
 class = "BertBackbone"                 # the zoo class the preset builds
 hf_repo = "google-bert/bert-base-uncased"
-source_format = "transformers"         # "transformers" (converted on load) or "zoo" (a zoo preset)
+source_format = "transformers"         # "transformers" / "ultralytics" (converted on load) or "zoo"
 description = "..."
 parameter_count = 109482240
 license = "apache-2.0"
@@ -13,6 +13,7 @@ pipeline_tag = "fill-mask"
 tags = ["bert"]                        # optional
 revision = "<40-hex commit>"           # optional: only a commit the Hub really returned
 sha256 = "<64-hex>"                    # optional, zoo presets only: sha256 of metadata.json
+hf_file = "yolov8n.pt"                 # optional: a single-file checkpoint inside hf_repo
 ```
 
 A revision or checksum is never invented: without ``revision`` the preset resolves the
@@ -30,8 +31,8 @@ except ModuleNotFoundError:  # Python 3.10
 
 REQUIRED_KEYS = ("class", "hf_repo", "source_format", "description", "parameter_count",
                  "license", "pipeline_tag")
-OPTIONAL_KEYS = ("aliases", "revision", "sha256", "tags")
-SOURCE_FORMATS = ("transformers", "zoo")
+OPTIONAL_KEYS = ("aliases", "revision", "sha256", "tags", "hf_file")
+SOURCE_FORMATS = ("transformers", "ultralytics", "zoo")
 
 _NAME = re.compile(r"[a-z0-9][a-z0-9_.\-]*\Z")
 _COMMIT = re.compile(r"[0-9a-f]{40}\Z")
@@ -63,12 +64,14 @@ class PresetEntry:
     sha256: str = None
     family: str = ""
     file: str = ""
+    hf_file: str = None
 
     @property
     def handle(self):
-        """The Hub handle this entry downloads from (``hf://org/repo[@commit]``)."""
+        """The Hub handle this entry downloads from (``hf://org/repo[/file][@commit]``)."""
         suffix = f"@{self.revision}" if self.revision else ""
-        return f"hf://{self.hf_repo}{suffix}"
+        inside = f"/{self.hf_file}" if self.hf_file else ""
+        return f"hf://{self.hf_repo}{inside}{suffix}"
 
 
 class Registry:
@@ -138,7 +141,7 @@ def _entry(path, family, name, table):
     missing = [k for k in REQUIRED_KEYS if k not in table]
     if missing:
         raise RegistryError(f"{where}: missing key(s) {missing}")
-    for key in REQUIRED_KEYS + ("revision", "sha256"):
+    for key in REQUIRED_KEYS + ("revision", "sha256", "hf_file"):
         if key in table and key != "parameter_count" and not (
                 isinstance(table[key], str) and table[key]):
             raise RegistryError(f"{where}: '{key}' must be a non-empty string")
@@ -162,6 +165,14 @@ def _entry(path, family, name, table):
         handles.parse_repo_id(table["hf_repo"])
     except ValueError as e:
         raise RegistryError(f"{where}: 'hf_repo' {e}") from None
+    if "hf_file" in table:
+        try:
+            handles.parse(f"hf://{table['hf_repo']}/{table['hf_file']}")
+        except ValueError as e:
+            raise RegistryError(f"{where}: 'hf_file' {e}") from None
+        if not table["hf_file"].endswith(handles.SINGLE_FILE_SUFFIXES):
+            raise RegistryError(f"{where}: 'hf_file' names a single-file checkpoint ending in "
+                                f"{' or '.join(handles.SINGLE_FILE_SUFFIXES)}")
     if "revision" in table and not _COMMIT.match(table["revision"]):
         raise RegistryError(f"{where}: 'revision' must be the full 40-hex commit the Hub returned "
                             "(leave it out when unknown: the preset then resolves 'main')")
@@ -176,7 +187,8 @@ def _entry(path, family, name, table):
         source_format=table["source_format"], description=table["description"],
         parameter_count=count, license=table["license"], pipeline_tag=table["pipeline_tag"],
         aliases=tuple(table.get("aliases", ())), tags=tuple(table.get("tags", ())),
-        revision=table.get("revision"), sha256=table.get("sha256"), family=family, file=path)
+        revision=table.get("revision"), sha256=table.get("sha256"), family=family, file=path,
+        hf_file=table.get("hf_file"))
 
 
 def format_table(entries):
@@ -184,7 +196,8 @@ def format_table(entries):
     rows = [("name", "aliases", "class", "params", "hugging face repo", "revision")]
     for e in entries:
         rows.append((e.name, ",".join(e.aliases) or "-", e.class_name,
-                     format_count(e.parameter_count), e.hf_repo,
+                     format_count(e.parameter_count),
+                     e.hf_repo + (f"/{e.hf_file}" if e.hf_file else ""),
                      e.revision[:12] if e.revision else "main (not pinned)"))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
