@@ -1,0 +1,3 @@
+"""YOLOv8 (ultralytics' architecture, written from its description): backbone and detector."""
+from zoo.models.yolov8.backbone import YOLOv8Backbone  # noqa: F401
+from zoo.models.yolov8.detector import YOLOv8Detector  # noqa: F401
