@@ -26,3 +26,4 @@ from zoo.models.whisper import (  # noqa: F401
     WhisperSpeechToText,
     WhisperTokenizer,
 )
+from zoo.models.yolov8 import YOLOv8Backbone, YOLOv8Detector  # noqa: F401

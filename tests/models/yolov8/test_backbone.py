@@ -40,3 +40,19 @@ def test_detector_output_shapes():
     assert tuple(out["scores"].shape) == (2, anchors, 3)
     scores = ops.convert_to_numpy(out["scores"])
     assert np.all((scores >= 0) & (scores <= 1))
+
+
+def test_detect_is_nms_of_the_predictions():
+    backbone = YOLOv8Backbone(**YOLOv8Backbone.scale_config("n"))
+    detector = YOLOv8Detector(backbone, num_classes=3, score_threshold=0.2, max_detections=7)
+    images = np.random.default_rng(1).random((2, 64, 96, 3)).astype("float32")
+    predictions = detector(images)
+    want = ops.non_max_suppression(predictions["boxes"], predictions["scores"],
+                                   iou_threshold=0.7, score_threshold=0.2, max_detections=7)
+    got = detector.detect(images)
+    for key in want:
+        np.testing.assert_allclose(ops.convert_to_numpy(got[key]), ops.convert_to_numpy(want[key]),
+                                   atol=1e-5)
+    assert ops.convert_to_numpy(got["classes"]).shape == (2, 7)
+    loose = detector.detect(images, score_threshold=0.0, max_detections=3, class_agnostic=True)
+    assert ops.convert_to_numpy(loose["scores"]).shape == (2, 3)

@@ -10,7 +10,7 @@ outputs {"boxes": (B, A, 4) xyxy input pixels, "scores": (B, A, num_classes) aft
 """
 import math
 
-from zoo import layers
+from zoo import layers, ops
 from zoo.layers import initializers
 from zoo.layers.convolution.csp_blocks import c2f, conv_bn_act
 from zoo.models.task import Task
@@ -25,8 +25,8 @@ class YOLOv8Detector(Task):
     preprocessor_cls = None
 
     def __init__(self, backbone, num_classes, class_names=None, reg_max=16,
-                 score_threshold=0.25, iou_threshold=0.7, max_detections=300, dtype=None,
-                 name=None, **kwargs):
+                 score_threshold=0.25, iou_threshold=0.7, max_detections=300,
+                 preprocessor=None, dtype=None, name=None, **kwargs):
         num_classes = int(num_classes)
         if num_classes < 1:
             raise ValueError(f"YOLOv8Detector: num_classes must be >= 1, got {num_classes}.")
@@ -72,9 +72,25 @@ class YOLOv8Detector(Task):
         super().__init__(inputs=images, outputs=outputs, name=name or "yolov8_detector",
                          **kwargs)
         self.backbone = backbone
+        self.preprocessor = preprocessor
         self.num_classes = num_classes
         self.class_names = None if class_names is None else [str(c) for c in class_names]
         self.reg_max = int(reg_max)
         self.score_threshold = float(score_threshold)
         self.iou_threshold = float(iou_threshold)
         self.max_detections = int(max_detections)
+
+    def detect(self, images, score_threshold=None, iou_threshold=None, max_detections=None,
+               class_agnostic=False):
+        """Decoded predictions of ``images`` (B, H, W, 3) in [0, 1], then
+        ``zoo.ops.non_max_suppression`` -> ``{"boxes": (B, D, 4) xyxy input pixels,
+        "scores": (B, D), "classes": (B, D) int32, "num_detections": (B,)}``, D =
+        max_detections, rows past num_detections -1. Unset thresholds are the detector's."""
+        predictions = self(images)
+        return ops.non_max_suppression(
+            predictions["boxes"], predictions["scores"],
+            iou_threshold=self.iou_threshold if iou_threshold is None else iou_threshold,
+            score_threshold=self.score_threshold if score_threshold is None
+            else score_threshold,
+            max_detections=self.max_detections if max_detections is None else max_detections,
+            class_agnostic=class_agnostic)
