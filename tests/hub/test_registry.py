@@ -47,7 +47,8 @@ def test_no_official_entry_claims_a_revision_or_checksum():
     # none is known for real here: unknown means "main", never an invented value
     for entry in zoo.presets.list():
         assert entry.revision is None and entry.sha256 is None, entry.name
-        assert entry.handle == f"hf://{entry.hf_repo}"
+        inside = f"/{entry.hf_file}" if entry.hf_file else ""
+        assert entry.handle == f"hf://{entry.hf_repo}{inside}"
 
 
 def bert_params(vocab, layers, hidden):
