@@ -253,6 +253,17 @@ def test_hf_pt_handle_loads_and_converts(checkpoints, fake_hub, tmp_path):  # no
 
 
 @needs_converter
+def test_a_registry_name_downloads_only_its_file(checkpoints, fake_hub):  # noqa: F811
+    """yolov8n -> hf://Ultralytics/YOLOv8/yolov8n.pt (the registry's hf_file): that file only."""
+    data = open(trainer_path(checkpoints), "rb").read()
+    fake_hub.add_files("Ultralytics/YOLOv8", {"yolov8n.pt": data, "yolov8s.pt": b"not fetched"})
+    resolved = download.resolve("yolov8n")
+    assert resolved.files == ("yolov8n.pt",) and resolved.entry.name == "yolov8_n_coco"
+    assert not os.path.exists(os.path.join(os.path.dirname(resolved.path), "yolov8s.pt"))
+    assert_matches_ultralytics(zoo.Model.from_preset("yolov8n"), checkpoints)
+
+
+@needs_converter
 def test_convert_script_writes_a_preset(checkpoints, tmp_path):
     out = tmp_path / "preset"
     env = {**os.environ, "PYTHONPATH": os.path.dirname(ROOT)}
