@@ -88,18 +88,16 @@ def read_image_file(path, name):
 def pil_to_rgb(img, name):
     """A PIL image -> uint8 RGB (H, W, 3); 16-bit grayscale scaled to 0..255."""
     try:
-        img.load()
+        img.load()  # a lazily opened, truncated file fails here
         if img.mode in SIXTEEN_BIT_MODES:
-            gray = np.clip(np.asarray(img, np.float32), 0, 65535) / 257.0
-            return array_to_rgb(np.rint(gray).astype(np.uint8), name)
-        return array_to_rgb(np.asarray(img.convert("RGB")), name)
-    except (OSError, SyntaxError, EOFError) as error:
-        raise ImageError(f"{name}: the PIL image could not be decoded: {error}") from error
-    except ValueError as error:
-        if isinstance(error, ImageError):
-            raise
-        raise ImageError(f"{name}: PIL image of mode {img.mode!r} could not be converted to "
-                         f"RGB: {error}") from error
+            levels = np.clip(np.asarray(img, np.float32), 0, 65535) / 257.0
+            array = np.rint(levels).astype(np.uint8)  # (H, W)
+        else:
+            array = np.asarray(img.convert("RGB"))  # (H, W, 3)
+    except (OSError, SyntaxError, EOFError, ValueError) as error:
+        raise ImageError(f"{name}: the PIL image (mode {img.mode!r}) could not be decoded "
+                         f"or converted to RGB: {error}") from error
+    return array_to_rgb(array, name)
 
 
 def _to_uint8(x, name):

@@ -140,7 +140,8 @@ def test_config_round_trip_and_registration():
     assert YOLOv8ImageConverter().get_config()["image_size"] == [640, 640]
     assert again(np.zeros((10, 10, 3), np.uint8)).shape == (1, 480, 640, 3)
     for bad in ({"image_size": 0}, {"image_size": (640, 640, 3)}, {"stride": -32},
-                {"pad_value": 300}, {"image_size": "640"}):
+                {"pad_value": 300}, {"pad_value": 114.5}, {"image_size": "640"},
+                {"image_size": None}, {"stride": (32, 32)}):
         with pytest.raises(ValueError):
             YOLOv8ImageConverter(**bad)
 

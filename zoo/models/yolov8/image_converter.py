@@ -38,13 +38,20 @@ class LetterboxInfo:
     shape: tuple
 
 
-def _pair(size, name):
-    size = (size, size) if isinstance(size, (int, np.integer)) else tuple(size)
-    if len(size) != 2 or any(isinstance(s, bool) or not isinstance(s, (int, np.integer))
-                             or s <= 0 for s in size):
-        raise ValueError(f"YOLOv8ImageConverter: {name} must be a positive integer or a pair "
-                         f"(height, width) of them, got {size!r}.")
-    return int(size[0]), int(size[1])
+def _positive_int(value, name):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise ValueError(f"YOLOv8ImageConverter: {name} must be a positive integer, got "
+                         f"{value!r}.")
+    return int(value)
+
+
+def _size(size):
+    """image_size: an int or a (height, width) pair -> (height, width)."""
+    pair = (size, size) if isinstance(size, (int, np.integer)) else size
+    if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+        raise ValueError(f"YOLOv8ImageConverter: image_size must be an int or a pair "
+                         f"(height, width), got {size!r}.")
+    return tuple(_positive_int(s, "image_size") for s in pair)
 
 
 def _taps(in_size, out_size):
@@ -63,8 +70,8 @@ def resize_bilinear(image, height, width):
     rows then columns, each a weighted sum of two gathered slices."""
     y0, y1, wy = _taps(image.shape[0], height)
     x0, x1, wx = _taps(image.shape[1], width)
-    pixels = image.astype(np.float32)
-    rows = pixels[y0] + (pixels[y1] - pixels[y0]) * wy[:, None, None]  # (height, w, C)
+    top, bottom = image[y0].astype(np.float32), image[y1].astype(np.float32)  # (height, w, C)
+    rows = top + (bottom - top) * wy[:, None, None]  # (height, w, C)
     out = rows[:, x0] + (rows[:, x1] - rows[:, x0]) * wx[None, :, None]  # (height, width, C)
     return np.clip(np.floor(out + 0.5), 0, 255).astype(np.uint8)
 
@@ -87,9 +94,10 @@ class YOLOv8ImageConverter(ImageConverter):
     """
 
     def __init__(self, image_size=640, stride=32, pad_value=114, scaleup=True, auto=True):
-        self.image_size = _pair(image_size, "image_size")
-        self.stride = _pair(stride, "stride")[0]
-        if isinstance(pad_value, bool) or not 0 <= pad_value <= 255:
+        self.image_size = _size(image_size)
+        self.stride = _positive_int(stride, "stride")
+        if isinstance(pad_value, bool) or not isinstance(pad_value, (int, np.integer)) \
+                or not 0 <= pad_value <= 255:
             raise ValueError(f"YOLOv8ImageConverter: pad_value must be a grey level in "
                              f"[0, 255], got {pad_value!r}.")
         self.pad_value = int(pad_value)
