@@ -19,6 +19,9 @@ def conv_ref(x, kernel, strides, padding, dilation, groups=1):
         pads = [(t // 2, t - t // 2) for t in total]
         x = np.pad(x, [(0, 0)] + pads + [(0, 0)])
         spatial = x.shape[1:-1]
+    elif padding != "valid":  # explicit (before, after) pairs
+        x = np.pad(x, [(0, 0)] + [tuple(p) for p in padding] + [(0, 0)])
+        spatial = x.shape[1:-1]
     out_shape = [(s - e) // st + 1 for s, e, st in zip(spatial, eff, strides)]
     cin_g = kernel.shape[-2]
     cout = kernel.shape[-1]
@@ -76,6 +79,9 @@ def test_conv1d_causal():
     ({"filters": 2, "kernel_size": 3, "dilation_rate": (2, 1)}, (1, 8, 6, 2), (1, 4, 4, 2)),
     ({"filters": 4, "kernel_size": 1, "groups": 2, "use_bias": False}, (2, 3, 3, 4),
      (2, 3, 3, 4)),
+    ({"filters": 3, "kernel_size": 3, "strides": 2, "padding": 1}, (1, 6, 8, 2), (1, 3, 4, 3)),
+    ({"filters": 2, "kernel_size": (3, 1), "padding": [[2, 0], [0, 1]]}, (1, 4, 3, 2),
+     (1, 4, 4, 2)),
 ])
 def test_conv2d(kwargs, in_shape, out_shape):
     n_weights = 2 if kwargs.get("use_bias", True) else 1
@@ -118,6 +124,8 @@ def test_conv_errors():
         layers.Conv2D(4, 3, data_format="channels_first")
     with pytest.raises(ValueError, match="padding"):
         layers.Conv2D(4, 3, padding="causal")
+    with pytest.raises(ValueError, match="before, after"):
+        layers.Conv2D(4, 3, padding=(1, 2, 3))
 
 
 def test_conv3d_and_depthwise_conv1d():

@@ -195,6 +195,9 @@ def _conv_ref(x, kernel, strides=1, padding="valid", data_format="channels_last"
         pads = [_same_pad(s, k, st, d) for s, k, st, d in zip(x.shape[1:-1], window, strides,
                                                                dilation)]
         x = np.pad(x, [(0, 0)] + pads + [(0, 0)])
+    elif padding != "valid":  # explicit: an int or (before, after) pairs
+        pads = [(padding, padding)] * n if isinstance(padding, int) else list(padding)
+        x = np.pad(x, [(0, 0)] + pads + [(0, 0)])
     out_sizes = [(s - (k - 1) * d - 1) // st + 1 for s, k, st, d in
                  zip(x.shape[1:-1], window, strides, dilation)]
     out = np.zeros((x.shape[0], *out_sizes, cout), np.float64)
@@ -224,6 +227,10 @@ CONV_CASES = [  # (input shape, kernel shape, kwargs)
     ((1, 3, 4, 2), (2, 2, 1, 4), {"padding": "same"}),  # groups = 2
     ((1, 3, 3, 4), (2, 2, 2, 2), {"strides": 2, "padding": "valid"}),  # groups = 2
     ((1, 2, 4, 3), (2, 2, 2, 2), {"data_format": "channels_first", "padding": "same"}),
+    ((1, 6, 4, 2), (3, 3, 2, 3), {"strides": 2, "padding": 1}),  # torch's symmetric padding
+    ((1, 5, 4, 1), (3, 2, 1, 2), {"padding": ((2, 0), (1, 1))}),  # explicit pairs
+    ((1, 9, 2), (3, 2, 2), {"strides": 2, "padding": ((1, 2),)}),
+    ((1, 4, 4, 4), (3, 3, 2, 2), {"padding": 1}),  # groups = 2, padded
 ]
 
 
@@ -240,6 +247,12 @@ def test_conv_symbolic_unknown_spatial():
     assert out.shape == (None, None, 5, 8)
     with pytest.raises(ValueError):
         ops.conv.shape_rule(SymbolicTensor((1, 9, 9, 3)), SymbolicTensor((3, 3, 2, 8)))
+    padded = ops.conv.shape_rule(SymbolicTensor((1, 9, 8, 3)), SymbolicTensor((3, 3, 3, 8)),
+                                 strides=2, padding=1)
+    assert padded.shape == (1, 5, 4, 8)
+    with pytest.raises(ValueError, match="before, after"):
+        ops.conv.shape_rule(SymbolicTensor((1, 9, 9, 3)), SymbolicTensor((3, 3, 3, 8)),
+                            padding=(1, -1))
 
 
 # -- pooling --------------------------------------------------------------------------------

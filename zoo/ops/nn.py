@@ -263,7 +263,7 @@ def _tuple(value, n, name):
 
 
 def _check_format(padding, data_format):
-    padding = padding.lower()
+    padding = padding.lower() if isinstance(padding, str) else padding
     if padding not in ("valid", "same"):
         raise ValueError(f"padding must be 'valid' or 'same', got {padding!r}.")
     if data_format not in ("channels_last", "channels_first"):
@@ -277,11 +277,39 @@ def _spatial(shape, data_format):
 
 
 def _out_size(size, k, stride, dilation, padding):
+    """One spatial dim's output size; ``padding`` is "valid", "same" or (before, after)."""
+    if isinstance(padding, tuple):
+        size = None if size is None else size + padding[0] + padding[1]
+        padding = "valid"
     if size is None or (k is None and padding == "valid"):
         return None
     if padding == "same":
         return -(-size // stride)
     return max((size - (k - 1) * dilation - 1) // stride + 1, 0)
+
+
+def explicit_padding(padding, n, what="conv"):
+    """Explicit zero padding as torch takes it: an int (every side), n ints (both sides of
+    each spatial dim) or n (before, after) pairs -> n (before, after) pairs."""
+    if isinstance(padding, int):
+        padding = (padding,) * n
+    try:
+        pairs = tuple((int(p), int(p)) if isinstance(p, int) else tuple(int(q) for q in p)
+                      for p in padding)
+    except (TypeError, ValueError):
+        pairs = ()
+    if len(pairs) != n or any(len(p) != 2 or min(p) < 0 for p in pairs):
+        raise ValueError(f"{what}: padding must be 'valid', 'same', an int, {n} ints or {n} "
+                         f"(before, after) pairs of non-negative ints, got {padding!r}.")
+    return pairs
+
+
+def _conv_padding(padding, n, data_format):
+    """"valid" | "same" | explicit zero padding -> "valid" | "same" | n (before, after)."""
+    if isinstance(padding, str):
+        return _check_format(padding, data_format)
+    _check_format("valid", data_format)
+    return explicit_padding(padding, n)
 
 
 def _assemble(batch, channels, spatial, data_format):
@@ -297,14 +325,15 @@ def _conv_rule(inputs, kernel, strides=1, padding="valid", data_format="channels
     if len(k) != n + 2:
         raise ValueError(f"conv: kernel of rank {len(k)} for inputs of rank {len(x)}; the kernel "
                          f"is (*spatial, in_channels // groups, out_channels).")
-    padding = _check_format(padding, data_format)
+    padding = _conv_padding(padding, n, data_format)
     strides, dilation = _tuple(strides, n, "strides"), _tuple(dilation_rate, n, "dilation_rate")
     channels = x[-1] if data_format == "channels_last" else x[1]
     if channels is not None and k[-2] is not None and channels % k[-2]:
         raise ValueError(f"conv: {channels} input channels is not a multiple of the kernel's "
                          f"{k[-2]} (in_channels // groups).")
-    spatial = [_out_size(s, ks, st, d, padding)
-               for s, ks, st, d in zip(_spatial(x, data_format), k[:-2], strides, dilation)]
+    pads = padding if isinstance(padding, tuple) else (padding,) * n
+    spatial = [_out_size(s, ks, st, d, p)
+               for s, ks, st, d, p in zip(_spatial(x, data_format), k[:-2], strides, dilation, pads)]
     out = _assemble(x[0], k[-1], spatial, data_format)
     return rules.symbolic(out, _float_dtype(inputs, kernel))
 
@@ -316,11 +345,14 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format="channels_last"
 
     "same" padding follows TensorFlow: total padding per spatial dim is
     ``max((ceil(in / stride) - 1) * stride + (k - 1) * dilation + 1 - in, 0)``, with
-    ``total // 2`` before and the rest after.
+    ``total // 2`` before and the rest after. Explicit zero padding, as torch takes it: an
+    int (every side), one int per spatial dim (both its sides) or (before, after) pairs;
+    backends get it as pairs. ``padding=1`` with a 3x3 kernel and stride 2 pads (1, 1),
+    where "same" would pad (0, 1) on an even size.
     """
     inputs, kernel = _floats(inputs, kernel)
     n = len(inputs.shape) - 2
-    padding = _check_format(padding, data_format)
+    padding = _conv_padding(padding, n, data_format)
     return backend.nn.conv(inputs, kernel, _tuple(strides, n, "strides"), padding, data_format,
                            _tuple(dilation_rate, n, "dilation_rate"))
 

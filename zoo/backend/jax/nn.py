@@ -109,7 +109,8 @@ def conv(inputs, kernel, strides, padding, data_format, dilation_rate):
     n = inputs.ndim - 2
     channels = inputs.shape[-1] if data_format == "channels_last" else inputs.shape[1]
     return lax.conv_general_dilated(
-        inputs, kernel, window_strides=strides, padding=padding.upper(),
+        inputs, kernel, window_strides=strides,
+        padding=list(padding) if isinstance(padding, tuple) else padding.upper(),
         rhs_dilation=dilation_rate, dimension_numbers=_layout(n, data_format),
         feature_group_count=channels // kernel.shape[-2],
     )

@@ -133,11 +133,14 @@ def _from_channels_last(x, data_format):
 
 
 def _pad_spatial(x, window, strides, dilation, padding, value):
-    """Pad the spatial dims of a channels-last array for "same" padding."""
+    """Pad the spatial dims of a channels-last array for "same" padding or explicit
+    (before, after) pairs."""
     if padding == "valid":
         return x
-    pads = [(0, 0)] + [_same_padding(s, k, st, d) for s, k, st, d in
-                       zip(x.shape[1:-1], window, strides, dilation)] + [(0, 0)]
+    pairs = list(padding) if isinstance(padding, tuple) else [
+        _same_padding(s, k, st, d) for s, k, st, d in zip(x.shape[1:-1], window, strides,
+                                                          dilation)]
+    pads = [(0, 0)] + pairs + [(0, 0)]
     return np.pad(x, pads, constant_values=value)
 
 

@@ -160,6 +160,13 @@ def conv(inputs, kernel, strides, padding, data_format, dilation_rate):
         kernel = _dilate_kernel(kernel, dilation_rate)
         dilation_rate = (1,) * len(dilation_rate)
     groups = x.shape[-1] // kernel.shape[-2]
+    if isinstance(padding, tuple):  # explicit (before, after) pairs
+        explicit = [[0, 0], *map(list, padding), [0, 0]]
+        if len(padding) == 2 and groups == 1:
+            out = tf.nn.conv2d(x, kernel, strides=list(strides), padding=explicit,
+                               dilations=list(dilation_rate))
+            return _restore(out, data_format)
+        x, padding = tf.pad(x, explicit), "valid"
     if groups > 1:
         # TF has no CPU gradient for grouped convolutions: run the groups one by one.
         xs = tf.split(x, groups, axis=-1)

@@ -181,8 +181,9 @@ def conv(inputs, kernel, strides, padding, data_format, dilation_rate):
     groups = x.shape[1] // kernel.shape[-2]
     weight = kernel.permute(n + 1, n, *range(n))  # (*spatial, in, out) -> (out, in, *spatial)
     pad = 0
-    if padding == "same":
-        pads = _same_pads(x, kernel.shape[:n], strides, dilation_rate)
+    if padding != "valid":  # "same" or explicit (before, after) pairs
+        pads = padding if isinstance(padding, tuple) else \
+            _same_pads(x, kernel.shape[:n], strides, dilation_rate)
         if all(lo == hi for lo, hi in pads):
             pad = tuple(lo for lo, _ in pads)
         else:

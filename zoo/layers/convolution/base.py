@@ -1,4 +1,5 @@
 """Argument checks shared by the convolution and pooling layers (channels-last images)."""
+from zoo.ops.nn import explicit_padding
 
 
 def normalize_tuple(value, n, name):
@@ -18,6 +19,14 @@ def normalize_padding(padding, allowed=("valid", "same")):
     if not isinstance(padding, str) or padding.lower() not in allowed:
         raise ValueError(f"padding must be one of {allowed}, got {padding!r}.")
     return padding.lower()
+
+
+def normalize_conv_padding(padding, n, allowed=("valid", "same")):
+    """A padding name of ``allowed``, or explicit zero padding (an int, n ints or n
+    (before, after) pairs, as torch's ``Conv2d`` takes it) -> the name, or n pairs."""
+    if isinstance(padding, str):
+        return normalize_padding(padding, allowed)
+    return explicit_padding(padding, n, "padding")
 
 
 def check_data_format(data_format, layer_name):

@@ -2,11 +2,13 @@
 
 The kernel is ``(*kernel_size, in_channels // groups, filters)``; ``groups > 1`` splits the
 channels into independent groups. Conv1D also accepts ``padding="causal"`` (left padding so
-output t sees only inputs <= t).
+output t sees only inputs <= t). Besides "valid" and "same", ``padding`` may be explicit zero
+padding as torch's ``Conv2d`` takes it: an int, one int per spatial dim, or (before, after)
+pairs (``Conv2D(64, 3, strides=2, padding=1)`` pads one pixel on every side).
 """
 from zoo import ops
 from zoo.layers import activations, initializers
-from zoo.layers.convolution.base import check_data_format, normalize_padding, normalize_tuple
+from zoo.layers.convolution.base import check_data_format, normalize_conv_padding, normalize_tuple
 from zoo.layers.layer import Layer
 
 
@@ -22,7 +24,7 @@ class BaseConv(Layer):
         self.kernel_size = normalize_tuple(kernel_size, n, "kernel_size")
         self.strides = normalize_tuple(strides, n, "strides")
         allowed = ("valid", "same", "causal") if n == 1 else ("valid", "same")
-        self.padding = normalize_padding(padding, allowed)
+        self.padding = normalize_conv_padding(padding, n, allowed)
         self.data_format = check_data_format(data_format, type(self).__name__)
         self.dilation_rate = normalize_tuple(dilation_rate, n, "dilation_rate")
         self.groups = int(groups)
@@ -75,7 +77,8 @@ class BaseConv(Layer):
     def get_config(self):
         return {**super().get_config(), "filters": self.filters,
                 "kernel_size": list(self.kernel_size), "strides": list(self.strides),
-                "padding": self.padding, "data_format": self.data_format,
+                "padding": self.padding if isinstance(self.padding, str)
+                else [list(p) for p in self.padding], "data_format": self.data_format,
                 "dilation_rate": list(self.dilation_rate), "groups": self.groups,
                 "activation": activations.serialize(self._activation_id),
                 "use_bias": self.use_bias,
