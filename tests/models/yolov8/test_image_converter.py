@@ -3,15 +3,16 @@ scale_boxes (make_letterbox_references.py), and zoo.models.image_io's input form
 errors.
 
 Tolerance: OpenCV resizes uint8 in fixed point, zoo in float32, so a resized pixel may
-differ by one level (measured on these cases: at most 1, about 5% of the pixels of a
-resized letterbox; none where the image is not resized or shrunk by exactly 2).
+differ by one level (measured on these cases with OpenCV 5.1: at most 1; 3-7% of the
+values of a letterbox on average over the cases, at most 12% for one image; none where
+the image is not resized or is shrunk by exactly 2). pillow decodes ultralytics' two
+JPEGs exactly as cv2.imread does here (both libjpeg-turbo); up to 2 levels is allowed.
 """
 import json
 import os
 
 import numpy as np
 import pytest
-from PIL import Image
 
 from tests.references import reference_fixture
 from zoo.models import image_io
@@ -19,6 +20,7 @@ from zoo.models.yolov8.image_converter import LetterboxInfo, YOLOv8ImageConverte
 from zoo.saving import serialization
 
 pytestmark = pytest.mark.backend_independent
+Image = pytest.importorskip("PIL.Image")  # the "image" extra
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))

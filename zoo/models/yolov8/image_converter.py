@@ -174,7 +174,7 @@ class YOLOv8ImageConverter(ImageConverter):
             raise ValueError(f"boxes_to_original: expected boxes (B, D, 4) for the "
                              f"{len(info.gains)} letterboxed images (or (D, 4) for one), "
                              f"got shape {boxes.shape}.")
-        xyxy = np.tile(np.arange(2), 2)  # [x, y, x, y] -> column of (x, y) pairs
+        xyxy = [0, 1, 0, 1]  # the (x, y) column of each of the four box coordinates
         padding = info.padding[:, None, xyxy].astype(np.float32)  # (B, 1, 4)
         gains = info.gains[:, None, xyxy].astype(np.float32)  # (B, 1, 4)
         limits = info.original_shapes[:, None, ::-1][..., xyxy]  # (B, 1, 4) w, h, w, h
