@@ -92,6 +92,9 @@ def build_parser():
     p.add_argument("-o", "--option", action="append", default=[], metavar="KEY=VALUE",
                    help="a keyword for the pipeline call, repeatable; VALUE is read as JSON "
                    "when it parses (e.g. -o max_new_tokens=16 -o prompt_lookup_num_tokens=10)")
+    p.add_argument("--save", metavar="DIR",
+                   help="object-detection: also write each image with its boxes and labels "
+                   "drawn to DIR (the input's name, as PNG)")
     p.set_defaults(run=cmd_run)
     return parser
 
@@ -190,11 +193,53 @@ def cmd_run(args):
     if pipeline is None:
         raise RuntimeError("no pipelines yet: this zoo has no zoo.pipeline, so `zoo run` "
                            "cannot run a task")
+    if args.save and args.task != "object-detection":
+        raise ValueError(f"--save draws detections: it works with object-detection, not "
+                         f"{args.task!r}.")
     runner = pipeline(args.task, preset=args.preset)
     options = _pipeline_options(args.task, runner, args.option)
+    written = set()
     for text in args.inputs:
-        print(json.dumps({"input": text, "output": runner(text, **options)},
-                         default=_jsonable))
+        output = runner(text, **options)
+        print(json.dumps({"input": text, "output": output}, default=_jsonable))
+        if args.save:
+            path = _drawn_path(args.save, text, written)
+            _save_drawn(text, output, path)
+            print(f"saved {path}", file=sys.stderr)
+
+
+def _drawn_path(directory, source, taken):
+    """DIR/<input name>.png, numbered when two inputs share a name."""
+    import os
+
+    stem = os.path.splitext(os.path.basename(source))[0] or "image"
+    path, i = os.path.join(directory, stem + ".png"), 1
+    while path in taken:
+        path, i = os.path.join(directory, f"{stem}_{i}.png"), i + 1
+    taken.add(path)
+    return path
+
+
+def _save_drawn(source, detections, path):
+    """The drawn image written atomically (a temporary file renamed into place)."""
+    import os
+    import tempfile
+
+    from zoo.pipelines.vision import draw_detections
+
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    image = draw_detections(source, detections)
+    handle, partial = tempfile.mkstemp(suffix=".png", dir=os.path.dirname(path) or ".")
+    try:
+        with os.fdopen(handle, "wb") as f:
+            image.save(f, format="PNG")
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(partial, 0o666 & ~umask)  # mkstemp makes it private
+        os.replace(partial, path)
+    except BaseException:
+        os.unlink(partial)
+        raise
 
 
 def _pipeline_options(task, runner, pairs):

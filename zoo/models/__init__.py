@@ -26,4 +26,9 @@ from zoo.models.whisper import (  # noqa: F401
     WhisperSpeechToText,
     WhisperTokenizer,
 )
-from zoo.models.yolov8 import YOLOv8Backbone, YOLOv8Detector  # noqa: F401
+from zoo.models.yolov8 import (  # noqa: F401
+    YOLOv8Backbone,
+    YOLOv8Detector,
+    YOLOv8ImageConverter,
+    YOLOv8Preprocessor,
+)

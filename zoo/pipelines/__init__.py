@@ -10,3 +10,4 @@ raw inputs, calls the model in batches and turns outputs into plain Python resul
 from zoo.pipelines.base import Pipeline, TASKS, pipeline, register_pipeline  # noqa: F401
 from zoo.pipelines import text  # noqa: F401  (registers the text pipelines)
 from zoo.pipelines import audio  # noqa: F401  (registers the speech pipeline)
+from zoo.pipelines import vision  # noqa: F401  (registers the object-detection pipeline)

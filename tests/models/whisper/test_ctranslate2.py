@@ -106,9 +106,11 @@ def check_against_ctranslate2(task, ref):
                                  "decoder_token_ids": tokens, "decoder_padding_mask": mask})
     encoded = to_numpy(out["encoder_sequence_output"])
     want = ref["encoder"]
-    # fp32 rounding over 1500 positions (see below): the worst element within 2e-4 of the
-    # output's range (measured up to 1.1e-4 of it), the typical one within 1e-5
-    assert np.abs(encoded - want).max() <= 2e-4 * np.abs(want).max()
+    # fp32 rounding over 1500 positions (see below): the worst element within 3e-4 of the
+    # output's range (measured up to 1.1e-4 of it on a 2-core EPYC, 2.3e-4 on torch and
+    # 2.0e-4 on jax on a Xeon with AVX-512: the GEMM kernels' summation order), the typical
+    # one within 1e-5
+    assert np.abs(encoded - want).max() <= 3e-4 * np.abs(want).max()
     assert np.abs(encoded - want).mean() <= 1e-5
     logits = to_numpy(task.logits_from_hidden(out["decoder_sequence_output"]))
     end = task.preprocessor.tokenizer.end_token_id

@@ -6,13 +6,15 @@ Writes, per checkpoint NAME:
     NAME.pt           the file ultralytics wrote
     NAME.npz          torch.load(weights_only=False)'s model state_dict, as stored
     NAME.json         {"names", "stride", "yaml", "model_class"}
-and for "trainer" also trainer_io.npz: an input (1, 3, 64, 96) in [0, 1] and the model's
-inference output (the float32 model of the checkpoint, eval mode, unfused): y (1, 4+nc, A).
+and for "trainer" and "trainer_m" also NAME_io.npz: an input (1, 3, h, w) in [0, 1] and
+the model's inference output (the float32 model of the checkpoint, eval mode, unfused):
+y (1, 4+nc, A).
 
     trainer    a DetectionModel (yolov8n.yaml, nc=5), random weights, BN statistics and head
                biases, in the trainer's checkpoint layout (fp16 EMA, train_args, metrics as
                NumPy scalars, model.args an IterableSimpleNamespace) passed through
                ultralytics' strip_optimizer, as released checkpoints are
+    trainer_m  the same at scale m (max_channels 768), nc=7, input 96 x 64
     saved_s    YOLO("yolov8s.yaml") (nc 80) saved by YOLO.save
     tensors    a dict of tensors of every storage type, strided views, a Parameter,
                torch.Size, a set, a NumPy scalar and array, a path and a device (tensors.npz: the tensors, bfloat16 as
@@ -62,26 +64,34 @@ def dump(name, path, extra=None):
     return model
 
 
-# trainer layout -> strip_optimizer
-model = DetectionModel("yolov8n.yaml", nc=5, verbose=False)
-randomize(model)
-model.names = {i: f"thing_{i}" for i in range(5)}
-model.args = get_cfg()
-path = os.path.join(OUT, "trainer.pt")
-torch.save({"epoch": 3, "best_fitness": np.float64(0.25), "model": None,
-            "ema": copy.deepcopy(model).half(), "updates": 10, "optimizer": None,
-            "train_args": dict(vars(get_cfg())),
-            "train_metrics": {"metrics/mAP50(B)": np.float64(0.5)},
-            "train_results": {"epoch": [1, 2, 3]}, "date": "2026-12-04", "version": "8.4"},
-           path)
-strip_optimizer(path)
-loaded = dump("trainer", path)
-net = loaded.float().eval()
-x = torch.rand(1, 3, 64, 96, generator=torch.Generator().manual_seed(1))
-with torch.no_grad():
-    y = net(x)
-y = y[0] if isinstance(y, (list, tuple)) else y
-np.savez(os.path.join(OUT, "trainer_io.npz"), x=x.numpy(), y=y.numpy())
+def trainer_checkpoint(name, yaml, nc, shape=(64, 96)):
+    """A random DetectionModel in the trainer's layout, through strip_optimizer; writes
+    NAME.pt and NAME_io.npz (an input x (1, 3, *shape) and the checkpoint's float32
+    inference output y); -> the path."""
+    model = DetectionModel(yaml, nc=nc, verbose=False)
+    randomize(model)
+    model.names = {i: f"thing_{i}" for i in range(nc)}
+    model.args = get_cfg()
+    path = os.path.join(OUT, name + ".pt")
+    torch.save({"epoch": 3, "best_fitness": np.float64(0.25), "model": None,
+                "ema": copy.deepcopy(model).half(), "updates": 10, "optimizer": None,
+                "train_args": dict(vars(get_cfg())),
+                "train_metrics": {"metrics/mAP50(B)": np.float64(0.5)},
+                "train_results": {"epoch": [1, 2, 3]}, "date": "2026-12-04", "version": "8.4"},
+               path)
+    strip_optimizer(path)
+    net = dump(name, path).float().eval()
+    x = torch.rand(1, 3, *shape, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        y = net(x)
+    y = y[0] if isinstance(y, (list, tuple)) else y
+    np.savez(os.path.join(OUT, name + "_io.npz"), x=x.numpy(), y=y.numpy())
+    return path
+
+
+# trainer layout -> strip_optimizer, at two scales with odd class counts
+trainer_checkpoint("trainer", "yolov8n.yaml", 5)
+trainer_checkpoint("trainer_m", "yolov8m.yaml", 7, shape=(96, 64))
 
 # YOLO.save
 yolo = YOLO("yolov8s.yaml")

@@ -35,18 +35,18 @@ needs_converter = pytest.mark.skipif(not HAVE_CONVERTER, reason="zoo.models.yolo
                                      "detector_from_state_dict is not there yet")
 
 
-def ultralytics_boxes_scores(checkpoints):
-    """ultralytics' inference output (1, 4 + nc, A): xywh in pixels, sigmoid scores ->
-    (x NHWC, boxes xyxy (1, A, 4), scores (1, A, nc))."""
-    ref = np.load(os.path.join(checkpoints, "trainer_io.npz"))
+def ultralytics_boxes_scores(checkpoints, name="trainer"):
+    """ultralytics' inference output (1, 4 + nc, A) of checkpoint ``name``: xywh in pixels,
+    sigmoid scores -> (x NHWC, boxes xyxy (1, A, 4), scores (1, A, nc))."""
+    ref = np.load(os.path.join(checkpoints, name + "_io.npz"))
     y = ref["y"].transpose(0, 2, 1)
     xy, wh = y[..., :2], y[..., 2:4]
     boxes = np.concatenate([xy - wh / 2, xy + wh / 2], axis=-1)
     return ref["x"].transpose(0, 2, 3, 1), boxes, y[..., 4:]
 
 
-def assert_matches_ultralytics(detector, checkpoints):
-    x, boxes, scores = ultralytics_boxes_scores(checkpoints)
+def assert_matches_ultralytics(detector, checkpoints, name="trainer"):
+    x, boxes, scores = ultralytics_boxes_scores(checkpoints, name)
     out = detector(x)
     got_boxes, got_scores = to_numpy(out["boxes"]), to_numpy(out["scores"])
     assert got_boxes.shape == boxes.shape and got_scores.shape == scores.shape
@@ -236,6 +236,18 @@ def test_local_pt_matches_ultralytics(checkpoints):
     assert_matches_ultralytics(detector, checkpoints)
     generic = zoo.Model.from_preset(trainer_path(checkpoints))
     assert type(generic) is YOLOv8Detector
+
+
+def test_scale_m_with_seven_classes_matches_ultralytics(checkpoints):
+    """A second scale (m: depth 0.67, width 0.75, max_channels 768), random weights, BN
+    statistics and head biases, 7 classes, a 96 x 64 input."""
+    from zoo.models.yolov8.detector import YOLOv8Detector
+
+    detector = YOLOv8Detector.from_preset(os.path.join(checkpoints, "trainer_m.pt"))
+    assert detector.num_classes == 7 and detector.backbone.max_channels == 768
+    assert_matches_ultralytics(detector, checkpoints, "trainer_m")
+    _, _, scores = ultralytics_boxes_scores(checkpoints, "trainer_m")
+    assert scores.std() > 0.1  # the class branch and BN statistics matter
 
 
 @needs_converter

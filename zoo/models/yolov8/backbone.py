@@ -7,6 +7,8 @@
     (channels: make_divisible(min(c, max_channels) * width_multiple, 8); repeats:
     max(round(n * depth_multiple), 1); C2f with shortcuts)
 outputs {"P3", "P4", "P5"}. Layer names are ``model_{i}_...`` after ultralytics' indices.
+``fused=True`` builds the inference form: each conv's BatchNorm folded into a conv bias
+(``YOLOv8Detector.fuse()`` makes one from a trained detector).
 """
 import math
 
@@ -28,26 +30,28 @@ def scaled_depth(repeats, depth_multiple):
 
 
 class YOLOv8Backbone(Backbone):
-    def __init__(self, depth_multiple, width_multiple, max_channels, dtype=None, name=None,
-                 **kwargs):
+    def __init__(self, depth_multiple, width_multiple, max_channels, fused=False, dtype=None,
+                 name=None, **kwargs):
         ch = lambda c: scaled_channels(c, width_multiple, max_channels)  # noqa: E731
         n = lambda r: scaled_depth(r, depth_multiple)  # noqa: E731
         images = layers.Input((None, None, 3), name="images")
-        x = conv_bn_act(images, ch(64), 3, 2, prefix="model_0", dtype=dtype)
-        x = conv_bn_act(x, ch(128), 3, 2, prefix="model_1", dtype=dtype)
-        x = c2f(x, ch(128), n(3), True, prefix="model_2", dtype=dtype)
-        x = conv_bn_act(x, ch(256), 3, 2, prefix="model_3", dtype=dtype)
-        p3 = c2f(x, ch(256), n(6), True, prefix="model_4", dtype=dtype)
-        x = conv_bn_act(p3, ch(512), 3, 2, prefix="model_5", dtype=dtype)
-        p4 = c2f(x, ch(512), n(6), True, prefix="model_6", dtype=dtype)
-        x = conv_bn_act(p4, ch(1024), 3, 2, prefix="model_7", dtype=dtype)
-        x = c2f(x, ch(1024), n(3), True, prefix="model_8", dtype=dtype)
-        p5 = sppf(x, ch(1024), 5, prefix="model_9", dtype=dtype)
+        opts = {"dtype": dtype, "fused": bool(fused)}
+        x = conv_bn_act(images, ch(64), 3, 2, prefix="model_0", **opts)
+        x = conv_bn_act(x, ch(128), 3, 2, prefix="model_1", **opts)
+        x = c2f(x, ch(128), n(3), True, prefix="model_2", **opts)
+        x = conv_bn_act(x, ch(256), 3, 2, prefix="model_3", **opts)
+        p3 = c2f(x, ch(256), n(6), True, prefix="model_4", **opts)
+        x = conv_bn_act(p3, ch(512), 3, 2, prefix="model_5", **opts)
+        p4 = c2f(x, ch(512), n(6), True, prefix="model_6", **opts)
+        x = conv_bn_act(p4, ch(1024), 3, 2, prefix="model_7", **opts)
+        x = c2f(x, ch(1024), n(3), True, prefix="model_8", **opts)
+        p5 = sppf(x, ch(1024), 5, prefix="model_9", **opts)
         super().__init__(inputs=images, outputs={"P3": p3, "P4": p4, "P5": p5},
                          name=name or "yolov8_backbone", dtype=dtype, **kwargs)
         self.depth_multiple = float(depth_multiple)
         self.width_multiple = float(width_multiple)
         self.max_channels = int(max_channels)
+        self.fused = bool(fused)
 
     @staticmethod
     def scale_config(scale):

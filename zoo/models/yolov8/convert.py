@@ -18,6 +18,7 @@ import numpy as np
 from zoo.hub.porting import Porter, Transform
 from zoo.models.yolov8.backbone import SCALES, YOLOv8Backbone
 from zoo.models.yolov8.detector import YOLOv8Detector
+from zoo.models.yolov8.preprocessor import YOLOv8Preprocessor
 
 _BATCH_NORM = {"weight": "gamma", "bias": "beta", "running_mean": "moving_mean",
                "running_var": "moving_variance"}
@@ -88,12 +89,13 @@ def port_state_dict(detector, state_dict):
 
 def detector_from_state_dict(state_dict, yaml, names, dtype=None):
     """A YOLOv8Detector built from the yaml dict (scale, ``nc``) with ``names`` (a list, or
-    a dict {id: name}) and the weights of ``state_dict``."""
+    a dict {id: name}), the weights of ``state_dict`` and ultralytics' predictor
+    preprocessing (letterbox to 640)."""
     num_classes = int(yaml["nc"])
     if isinstance(names, dict):
         names = [str(names.get(i, f"class{i}")) for i in range(num_classes)]
     backbone = YOLOv8Backbone(**backbone_config(yaml), dtype=dtype)
     detector = YOLOv8Detector(backbone, num_classes=num_classes,
                               class_names=list(names) if names is not None else None,
-                              dtype=dtype)
+                              preprocessor=YOLOv8Preprocessor.default(), dtype=dtype)
     return port_state_dict(detector, state_dict)
