@@ -83,3 +83,44 @@ def test_compiles(nms_references):
     np.testing.assert_array_equal(ops.convert_to_numpy(out["num_detections"]),
                                   ref[key + "/counts"])
     np.testing.assert_array_equal(ops.convert_to_numpy(out["classes"]).shape, (2, 300))
+
+
+def _greedy_reference(boxes, scores, iou_threshold):
+    """Sequential greedy NMS of one class, boxes already in score order -> kept indices."""
+    kept = []
+    for i, box in enumerate(boxes):
+        ok = True
+        for j in kept:
+            lt, rb = np.maximum(box[:2], boxes[j][:2]), np.minimum(box[2:], boxes[j][2:])
+            inter = np.prod(np.clip(rb - lt, 0, None))
+            union = np.prod(box[2:] - box[:2]) + np.prod(boxes[j][2:] - boxes[j][:2]) - inter
+            ok = ok and not inter > union * iou_threshold
+        if ok:
+            kept.append(i)
+    return kept
+
+
+@pytest.mark.parametrize("tile", [3, 5, 256])
+def test_chains_of_suppression_across_and_within_tiles(monkeypatch, tile):
+    """Box i overlaps i + 1 only (each step 4 px on a 10 px box): greedy keeps every other
+    box, which the tile's fixed point reaches only after a chain of rounds; two chains of
+    different classes interleave in score order."""
+    from zoo.ops import detection
+
+    monkeypatch.setattr(detection, "TILE", tile)
+    n = 13
+    x = np.arange(n, dtype=np.float32) * 4
+    chain = np.stack([x, np.zeros(n), x + 10, np.full(n, 10.0)], -1).astype(np.float32)
+    boxes = np.concatenate([chain, chain + 100])[None]                    # (1, 26, 4)
+    order = np.linspace(0.9, 0.3, 2 * n, dtype=np.float32)
+    scores = np.zeros((1, 2 * n, 2), np.float32)
+    scores[0, :n, 0] = order[0::2]  # the two chains alternate in score order
+    scores[0, n:, 1] = order[1::2]
+    out = {k: ops.convert_to_numpy(v) for k, v in ops.non_max_suppression(
+        boxes, scores, iou_threshold=0.3, score_threshold=0.1, max_detections=20).items()}
+    want = sorted([(order[0::2][i], 0) for i in _greedy_reference(chain, None, 0.3)] +
+                  [(order[1::2][i], 1) for i in _greedy_reference(chain, None, 0.3)],
+                  reverse=True)
+    assert int(out["num_detections"][0]) == len(want) == 14
+    np.testing.assert_allclose(out["scores"][0, :14], [s for s, _ in want], atol=1e-6)
+    np.testing.assert_array_equal(out["classes"][0, :14], [c for _, c in want])

@@ -14,9 +14,22 @@ box, ``multi_label=False``):
          removes every later box whose IoU with it is > iou_threshold
       -> the first max_detections kept boxes, in score order
 
-The greedy pass is a loop over the candidates in score order, each step vectorised over
-the batch and all candidates; it stops once every image has max_detections boxes or its
-candidates are exhausted.
+The greedy pass goes over the candidates in tiles of ``TILE`` (in score order), each tile
+vectorised over the batch:
+
+    1. a candidate is suppressed by an earlier tile's kept box: IoU against the kept boxes,
+       held in a (B, max_detections) buffer (only kept boxes suppress, and the pass stops
+       once max_detections are kept, so the buffer never overflows);
+    2. within the tile, the greedy rule keep_i = candidate_i and no kept j < i overlaps i is
+       solved by iterating it from keep = candidate until nothing changes: after n rounds
+       the first n + 1 entries are final, and the fixed point is unique, so this is exactly
+       the sequential greedy result, in as many rounds as the longest chain of
+       suppressions in the tile (a few);
+    3. the tile's kept boxes are appended to the buffer.
+
+It stops once every image has max_detections boxes or its candidates are exhausted. Per
+tile that is a few (B, TILE, TILE) and (B, TILE, max_detections) array ops, so eager
+backends run a few dozen ops per tile rather than per box.
 """
 from zoo import backend
 from zoo.ops import array, control_flow, core
@@ -28,6 +41,8 @@ from zoo.ops.operation import op
 __all__ = ["non_max_suppression"]
 
 CLASS_OFFSET = 7680.0  # px: ultralytics' max_wh, larger than any image side it handles
+TILE = 256  # candidates resolved together
+FAR = -1e9  # the empty slots of the kept-box buffer: a point nothing overlaps
 
 
 def _nms_rule(boxes, scores, iou_threshold=0.7, score_threshold=0.25, max_detections=300,
@@ -61,7 +76,7 @@ def non_max_suppression(boxes, scores, iou_threshold=0.7, score_threshold=0.25,
     if int(max_detections) < 1 or int(max_candidates) < 1:
         raise ValueError("non_max_suppression: max_detections and max_candidates must be "
                          f">= 1, got {max_detections} and {max_candidates}.")
-    anchors = box_shape[1]
+    anchors, max_detections = box_shape[1], int(max_detections)
     dtype = core.dtype(boxes)
     boxes = backend.core.cast(boxes, "float32")
     scores = backend.core.cast(scores, "float32")
@@ -70,62 +85,122 @@ def non_max_suppression(boxes, scores, iou_threshold=0.7, score_threshold=0.25,
     best = np_ops.max(scores, axis=-1)                                     # (B, A)
     label = backend.core.cast(np_ops.argmax(scores, axis=-1), "int32")
     valid = np_ops.greater(best, float(score_threshold))
-    ranked = np_ops.where(valid, best, -1.0)
-    top, order = ops_math.top_k(ranked, k)                                 # (B, K), by score
+    top, order = ops_math.top_k(np_ops.where(valid, best, -1.0), k)        # (B, K), by score
     alive = _take(valid, order)
     labels = _take(label, order)
     corners = [_take(core.get_item(boxes, (Ellipsis, c)), order) for c in range(4)]
     offset = 0.0 if class_agnostic else np_ops.multiply(
         backend.core.cast(labels, "float32"), CLASS_OFFSET)
-    x1, y1, x2, y2 = (np_ops.add(c, offset) for c in corners)
-    area = np_ops.multiply(np_ops.subtract(x2, x1), np_ops.subtract(y2, y1))
-    positions = array.arange(k, dtype="int32")                             # (K,)
-    steps = np_ops.max(np_ops.sum(backend.core.cast(alive, "int32"), axis=1))
-    kept = array.zeros_like(np_ops.sum(backend.core.cast(alive, "int32"), axis=1))
+    shifted = [np_ops.add(c, offset) for c in corners]                    # 4 x (B, K)
+    keep = _greedy(shifted, alive, float(iou_threshold), max_detections)   # (B, K)
+    return _first_kept(keep, corners, top, labels, max_detections, dtype)
 
-    def going(i, alive, kept):
-        return np_ops.logical_and(np_ops.less(i, steps),
-                                  np_ops.any(np_ops.less(kept, int(max_detections))))
 
-    def step(i, alive, kept):
-        here = np_ops.equal(positions, i)                                  # (K,) one-hot
+def _area(x1, y1, x2, y2):
+    return np_ops.multiply(np_ops.subtract(x2, x1), np_ops.subtract(y2, y1))
 
-        def at_i(v):
-            return np_ops.sum(np_ops.where(here, v, 0.0), axis=1, keepdims=True)  # (B, 1)
 
-        keeps = np_ops.any(np_ops.logical_and(here, alive), axis=1, keepdims=True)
-        width = np_ops.maximum(np_ops.subtract(np_ops.minimum(x2, at_i(x2)),
-                                               np_ops.maximum(x1, at_i(x1))), 0.0)
-        height = np_ops.maximum(np_ops.subtract(np_ops.minimum(y2, at_i(y2)),
-                                                np_ops.maximum(y1, at_i(y1))), 0.0)
-        inter = np_ops.multiply(width, height)
-        union = np_ops.subtract(np_ops.add(area, at_i(area)), inter)
-        overlaps = np_ops.greater(inter, np_ops.multiply(union, float(iou_threshold)))
-        later = np_ops.greater(positions, i)
-        suppress = np_ops.logical_and(np_ops.logical_and(overlaps, later), keeps)
-        alive = np_ops.logical_and(alive, np_ops.logical_not(suppress))
-        kept = np_ops.add(kept, backend.core.cast(array.squeeze(keeps, 1), "int32"))
-        return np_ops.add(i, 1), alive, kept
+def _overlaps(a, b, threshold):
+    """IoU(a_i, b_j) > threshold for boxes a = (x1, y1, x2, y2, area) of (B, N) and b of
+    (B, M) -> (B, N, M) bool (inter > union * threshold: no division, 0-area safe)."""
+    a = [array.expand_dims(v, 2) for v in a]
+    b = [array.expand_dims(v, 1) for v in b]
+    width = np_ops.maximum(np_ops.subtract(np_ops.minimum(a[2], b[2]),
+                                           np_ops.maximum(a[0], b[0])), 0.0)
+    height = np_ops.maximum(np_ops.subtract(np_ops.minimum(a[3], b[3]),
+                                            np_ops.maximum(a[1], b[1])), 0.0)
+    inter = np_ops.multiply(width, height)
+    union = np_ops.subtract(np_ops.add(a[4], b[4]), inter)
+    return np_ops.greater(inter, np_ops.multiply(union, threshold))
+
+
+def _greedy(corners, alive, threshold, max_detections):
+    """The greedy pass over candidates in order, tile by tile (module docstring):
+    corners 4 x (B, K), alive (B, K) -> kept (B, K) bool."""
+    batch, k = core.shape(alive)
+    tile = min(TILE, k)
+    tiles = -(-k // tile)
+    padding = tiles * tile - k
+    if padding:  # whole tiles: the padding is dead candidates
+        corners = [array.concatenate([c, array.zeros((batch, padding), "float32")], 1)
+                   for c in corners]
+        alive = array.concatenate([alive, array.zeros((batch, padding), "bool")], 1)
+    boxes = corners + [_area(*corners)]                                    # 5 x (B, K')
+    index = array.arange(tile, dtype="int32")
+    earlier = array.expand_dims(np_ops.less(array.expand_dims(index, 0),
+                                            array.expand_dims(index, 1)), 0)  # (1, T, T) j < i
+    slots = array.arange(max_detections, dtype="int32")
+    kept_boxes = [array.full((batch, max_detections), FAR, "float32") for _ in range(4)]
+    kept_boxes.append(array.zeros((batch, max_detections), "float32"))      # area
+    count = array.zeros((batch,), "int32")
+    kept = array.zeros((batch, tiles * tile), "bool")
+
+    # candidates are sorted: past the most any image has alive, every tile is dead
+    needed = np_ops.max(np_ops.sum(backend.core.cast(alive, "int32"), axis=1))
+    tiles_needed = np_ops.minimum(np_ops.floor_divide(np_ops.add(needed, tile - 1), tile), tiles)
+
+    def going(t, count, kept, *buffer):
+        return np_ops.logical_and(np_ops.less(t, tiles_needed),
+                                  np_ops.any(np_ops.less(count, max_detections)))
+
+    def step(t, count, kept, *buffer):
+        start = np_ops.multiply(t, tile)
+        here = [control_flow.slice(v, (0, start), (batch, tile)) for v in boxes]
+        candidate = control_flow.slice(alive, (0, start), (batch, tile))
+        by_kept = np_ops.any(_overlaps(here, list(buffer), threshold), axis=2)   # (B, T)
+        candidate = np_ops.logical_and(candidate, np_ops.logical_not(by_kept))
+        inside = np_ops.logical_and(_overlaps(here, here, threshold), earlier)  # (B, T, T)
+
+        def unsettled(keep, changed):
+            return changed
+
+        def settle(keep, changed):
+            blocked = np_ops.any(np_ops.logical_and(inside, array.expand_dims(keep, 1)), axis=2)
+            new = np_ops.logical_and(candidate, np_ops.logical_not(blocked))
+            return new, np_ops.any(np_ops.not_equal(new, keep))
+
+        keep, _ = control_flow.while_loop(unsettled, settle,
+                                          (candidate, np_ops.any(candidate)))
+        # append the tile's kept boxes to the buffer, in order
+        position = np_ops.add(array.expand_dims(count, 1),
+                              np_ops.subtract(np_ops.cumsum(backend.core.cast(keep, "int32"),
+                                                            axis=1), 1))  # (B, T)
+        goes = np_ops.logical_and(
+            np_ops.equal(array.expand_dims(position, 2), slots),
+            array.expand_dims(keep, 2))                                    # (B, T, D)
+        written = np_ops.any(goes, axis=1)                                 # (B, D)
+        weights = backend.core.cast(goes, "float32")
+        buffer = [np_ops.where(written, np_ops.einsum("btd,bt->bd", weights, v), old)
+                  for v, old in zip(here, buffer)]
+        count = np_ops.add(count, np_ops.sum(backend.core.cast(keep, "int32"), axis=1))
+        kept = control_flow.slice_update(kept, (0, start), keep)
+        return (np_ops.add(t, 1), count, kept, *buffer)
 
     start = backend.core.convert_to_tensor(0, "int32")
-    _, alive, _ = control_flow.while_loop(going, step, (start, alive, kept))
+    out = control_flow.while_loop(going, step, (start, count, kept, *kept_boxes))
+    return core.get_item(out[2], (slice(None), slice(0, k))) if padding else out[2]
 
-    # the first max_detections kept candidates, in score (= candidate) order
-    width = min(int(max_detections), k)
-    rank = np_ops.where(alive, positions, np_ops.add(positions, k))
+
+def _first_kept(keep, corners, scores, labels, max_detections, dtype):
+    """The first max_detections kept candidates in score (= candidate) order, padded with
+    -1 -> the op's output dict."""
+    k = core.shape(keep)[1]
+    positions = array.arange(k, dtype="int32")
+    width = min(max_detections, k)
+    rank = np_ops.where(keep, positions, np_ops.add(positions, k))
     _, chosen = ops_math.top_k(np_ops.negative(backend.core.cast(rank, "float32")), width)
-    chosen_alive = _take(alive, chosen)
-    count = np_ops.minimum(np_ops.sum(backend.core.cast(alive, "int32"), axis=1),
-                           int(max_detections))
+    chosen_kept = _take(keep, chosen)
+    count = np_ops.minimum(np_ops.sum(backend.core.cast(keep, "int32"), axis=1),
+                           max_detections)
 
     def pick(v, fill):
-        return np_ops.where(chosen_alive, _take(v, chosen), fill)
+        return np_ops.where(chosen_kept, _take(v, chosen), fill)
 
     out_boxes = array.stack([pick(c, -1.0) for c in corners], axis=-1)
-    out_scores = pick(top, -1.0)
+    out_scores = pick(scores, -1.0)
     out_classes = pick(labels, -1)
-    if width < int(max_detections):  # fewer candidates than max_detections: pad
-        missing = int(max_detections) - width
+    if width < max_detections:  # fewer candidates than max_detections: pad
+        missing = max_detections - width
         batch = core.shape(out_scores)[0]
         out_boxes = array.concatenate(
             [out_boxes, array.full((batch, missing, 4), -1.0, "float32")], axis=1)
