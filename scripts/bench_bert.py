@@ -41,16 +41,18 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_workers import (  # noqa: E402
     COMPILED_SIDES,
+    ROOT,
     ZOO_BACKENDS,
     TransformersSide,
+    add_common_options,
+    chosen,
     cpu_flags,
-    cpu_name,
+    cpu_line,
     jit_compile_asked,
     run_measures,
     serve,
 )
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REFERENCE = "transformers"
 BASE = {"vocab_size": 30522, "hidden_size": 768, "num_hidden_layers": 12,
         "num_attention_heads": 12, "intermediate_size": 3072, "max_position_embeddings": 512,
@@ -270,31 +272,25 @@ def print_table(rows, cpu):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rounds", type=int, default=5,
-                        help="alternations between transformers and zoo per measure")
+    add_common_options(parser, "jax,torch,torch-compiled,tensorflow", rounds=5,
+                       rounds_help="alternations between transformers and zoo per measure",
+                       backends_help="comma-separated zoo backends (numpy is optional: it "
+                                     "is slow)")
     parser.add_argument("--calls", type=int, default=1, help="timed calls per side per round")
-    parser.add_argument("--backends", default="jax,torch,torch-compiled,tensorflow",
-                        help="comma-separated zoo backends (numpy is optional: it is slow)")
     parser.add_argument("--small", action="store_true", help="a tiny config for a quick check")
     parser.add_argument("--skip-bf16", action="store_true", help="skip the bf16 forward")
-    parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
-    parser.add_argument("--dir", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
         return serve(make_worker(args.worker), args.dir)
 
-    backends = [b.strip() for b in args.backends.split(",") if b.strip()]
-    sides = list(ZOO_BACKENDS) + list(COMPILED_SIDES)
-    unknown = sorted(set(backends) - set(sides))
-    if unknown:
-        parser.error(f"--backends: unknown {unknown}; choose from {sides}")
-    if args.rounds < 1 or args.calls < 1:
-        parser.error("--rounds and --calls must be >= 1")
+    backends, _ = chosen(parser, args, sides=list(ZOO_BACKENDS) + list(COMPILED_SIDES))
+    if args.calls < 1:
+        parser.error("--calls must be >= 1")
     measures = [m for m in MEASURES if not (args.skip_bf16 and m == "forward_bf16")]
     config = SMALL if args.small else BASE
     cpu = cpu_flags()
     print(f"BERT {'small' if args.small else 'base'} {config}; batch {BATCH} x {LENGTH}")
-    print(f"CPU: {cpu_name()}, {os.cpu_count()} cores; {cpu}")
+    print(cpu_line())
     rows = []
     with tempfile.TemporaryDirectory(prefix="zoo-bench-bert-") as directory:
         results = run_measures(__file__, directory, backends, measures, args.rounds,

@@ -33,10 +33,10 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_workers import (  # noqa: E402
-    ZOO_BACKENDS,
     TransformersSide,
-    cpu_flags,
-    cpu_name,
+    add_common_options,
+    chosen,
+    cpu_line,
     run_measures,
     serve,
 )
@@ -191,26 +191,17 @@ def print_table(rows):
 def main(argv=None):
     global NEW_TOKENS
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rounds", type=int, default=3,
-                        help="alternations between transformers and zoo per measure")
-    parser.add_argument("--backends", default="jax,torch,tensorflow",
-                        help="comma-separated zoo backends (numpy works too)")
-    parser.add_argument("--measures", default=",".join(MEASURES))
+    add_common_options(parser, "jax,torch,tensorflow", measures=MEASURES,
+                       rounds_help="alternations between transformers and zoo per measure",
+                       backends_help="comma-separated zoo backends (numpy works too)")
     parser.add_argument("--small", action="store_true", help="a tiny config for a quick check")
     parser.add_argument("--new-tokens", type=int, default=NEW_TOKENS,
                         help="new tokens per generate call (long runs show the cache's cost)")
-    parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
-    parser.add_argument("--dir", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
         return serve(make_worker(args.worker), args.dir)
 
-    backends = [b.strip() for b in args.backends.split(",") if b.strip()]
-    measures = [m.strip() for m in args.measures.split(",") if m.strip()]
-    if set(backends) - set(ZOO_BACKENDS) or set(measures) - set(MEASURES):
-        parser.error(f"--backends from {list(ZOO_BACKENDS)}, --measures from {list(MEASURES)}")
-    if args.rounds < 1:
-        parser.error("--rounds must be >= 1")
+    backends, measures = chosen(parser, args, measures=MEASURES)
     most = (SMALL if args.small else OPT_125M)["max_position_embeddings"] - PROMPT
     if not 1 <= args.new_tokens <= most:
         parser.error(f"--new-tokens must be in [1, {most}]")
@@ -218,7 +209,7 @@ def main(argv=None):
     os.environ["ZOO_BENCH_NEW_TOKENS"] = str(NEW_TOKENS)
     print(f"OPT {'small' if args.small else '125m'}, random weights, fp32, greedy; prompt "
           f"{PROMPT} tokens, {NEW_TOKENS} new tokens")
-    print(f"CPU: {cpu_name()}, {os.cpu_count()} cores; {cpu_flags()}")
+    print(cpu_line())
     rows = []
     with tempfile.TemporaryDirectory(prefix="zoo-bench-generate-") as directory:
         results = run_measures(__file__, directory, backends, measures, args.rounds, 1,

@@ -49,7 +49,6 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -57,9 +56,19 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_workers import ZOO_BACKENDS, Worker, cpu_flags, cpu_name, serve  # noqa: E402
+from bench_workers import (  # noqa: E402
+    ROOT,
+    Worker,
+    add_common_options,
+    chosen,
+    clock_line,
+    commit,
+    cpu_line,
+    gemm_rate,
+    load_average,
+    serve,
+)
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SPEECH = os.path.join(ROOT, "tests", "data", "speech")
 CLIPS = ("fox.flac", "alice.flac", "london.flac", "paris.flac", "stella.flac")
 RATE, SECONDS, PAUSE = 16000, 30, 0.3
@@ -107,21 +116,6 @@ def save_tokens(directory, label, measure, tokens):
 def load_tokens(directory, label, measure):
     path = os.path.join(directory, f"tokens_{label.replace(' ', '_')}_{measure}.npy")
     return np.load(path) if os.path.exists(path) else None
-
-
-def gemm_rate(matmul, dtype, repeats=5):
-    """GFLOP/s of the encoder's FFN product (1500 x 384) @ (384 x 1536), the best of repeats."""
-    rng = np.random.default_rng(0)
-    a, b = (rng.standard_normal(s).astype("float32") for s in ((1500, 384), (384, 1536)))
-    a, b = dtype(a), dtype(b)
-    best = float("inf")
-    matmul(a, b)
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(10):
-            matmul(a, b)
-        best = min(best, (time.perf_counter() - start) / 10)
-    return 2 * 1500 * 384 * 1536 / best / 1e9
 
 
 # -- the audio ----------------------------------------------------------------------------------
@@ -443,34 +437,6 @@ def flops(config, batch):
             "decoder": batch * decoder, "logits": batch * logits}
 
 
-def load_average():
-    try:
-        with open("/proc/loadavg") as f:
-            return " ".join(f.read().split()[:3])
-    except OSError:
-        return "unknown"
-
-
-def bf16_units():
-    try:
-        with open("/proc/cpuinfo") as f:
-            flags = next((set(line.split(":", 1)[1].split()) for line in f
-                          if line.startswith("flags")), set())
-    except OSError:
-        return "unknown"
-    found = [f for f in ("avx512_bf16", "amx_bf16") if f in flags]
-    return (f"yes ({', '.join(found)})" if found else
-            "NO (neither avx512_bf16 nor amx_bf16): bf16 products are converted to fp32")
-
-
-def commit():
-    try:
-        return subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
-                              capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-
-
 def measure_one(peers, zoo, measure, rounds):
     """Prepare every side, then ``rounds`` rounds of one timed call per side in turn ->
     {label: [seconds...]}, {label: prepare info}."""
@@ -509,40 +475,28 @@ def print_table(rows):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rounds", type=int, default=3,
-                        help="rounds of one timed call per side (the best counts)")
-    parser.add_argument("--backends", default="jax,torch,tensorflow,numpy",
-                        help="comma-separated zoo backends, each in its own process")
-    parser.add_argument("--measures", default=",".join(MEASURES))
+    add_common_options(parser, "jax,torch,tensorflow,numpy", measures=MEASURES,
+                       rounds_help="rounds of one timed call per side (the best counts)")
     parser.add_argument("--random", action="store_true",
                         help="random weights of tiny's dims instead of tiny.en's real ones")
     parser.add_argument("--quick", action="store_true",
                         help="smoke run: 1 round, fp32_b1, one backend (the first of "
                              "--backends, else numpy)")
-    parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
-    parser.add_argument("--dir", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
         return serve(make_worker(args.worker), args.dir)
 
-    backends = [b.strip() for b in args.backends.split(",") if b.strip()]
-    measures = [m.strip() for m in args.measures.split(",") if m.strip()]
+    backends, measures = chosen(parser, args, measures=MEASURES)
     if args.quick:
         given = "--backends" in " ".join(sys.argv if argv is None else argv)
         backends = backends[:1] if given else ["numpy"]
         measures, args.rounds = ["fp32_b1"], 1
-    if set(backends) - set(ZOO_BACKENDS) or set(measures) - set(MEASURES) or not backends:
-        parser.error(f"--backends from {list(ZOO_BACKENDS)}, --measures from {list(MEASURES)}")
-    if args.rounds < 1:
-        parser.error("--rounds must be >= 1")
 
     print(f"Whisper tiny.en dims {TINY_EN}; {SECONDS} s of speech ({', '.join(CLIPS)} "
           f"concatenated), {NEW_TOKENS} greedy tokens (end token suppressed), rounds "
           f"{args.rounds}, best round; code of commit {commit()}")
-    print(f"CPU: {cpu_name()}, {os.cpu_count()} cores; {cpu_flags()}; bf16 units: "
-          f"{bf16_units()}")
-    print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load average "
-          f"{load_average()}")
+    print(cpu_line(bf16=True))
+    print(clock_line())
     numpy_gemm = gemm_rate(np.matmul, lambda a: a)
     rows = []
     with tempfile.TemporaryDirectory(prefix="zoo-bench-whisper-") as directory:

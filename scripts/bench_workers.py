@@ -11,13 +11,20 @@ in lock-step by the benchmark script (only one side computes at any moment):
 On the worker side the script calls ``serve(make_worker, directory)`` with a factory that
 returns an object: ``call`` runs one of its methods, ``time`` times ``worker.fns[measure]``.
 A failing command answers ``{"error": ...}`` and the run goes on.
+
+Also shared by the scripts: the machine header (``cpu_line``, ``vector_flags``,
+``clock_line``, ``commit``, ``gemm_rate``), the common options (``add_common_options``,
+``chosen``) and the driver loop ``run_measures`` (one reference worker, one zoo worker per
+backend in turn, each measure timed by ``compare``).
 """
+import argparse
 import json
 import os
 import subprocess
 import sys
 import time
 
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ZOO_BACKENDS = ("jax", "torch", "tensorflow", "numpy")
 REPLY = "@@bench "
 # a zoo side that is a backend run another way: "torch-compiled" is torch with
@@ -145,37 +152,141 @@ def compare(ref, zoo, measure, rounds, calls, **prepare_kwargs):
     return best[0], best[1], infos
 
 
+# -- the machine and the common options of the benchmark scripts ------------------------------
+
+BF16_FLAGS = ("avx512f", "avx512_bf16", "amx_bf16", "amx_tile", "avx_vnni")
+
+
+def _cpuinfo(key):
+    """The value of the first /proc/cpuinfo line that starts with ``key`` (Linux), or None."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            return next((line.split(":", 1)[1].strip() for line in f if line.startswith(key)),
+                        None)
+    except OSError:
+        return None
+
+
+def _flag_set():
+    flags = _cpuinfo("flags")
+    return None if flags is None else set(flags.split())
+
+
 def cpu_name():
-    """This CPU's model name (Linux /proc/cpuinfo), or "unknown CPU"."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            return next((line.split(":", 1)[1].strip() for line in f
-                         if line.startswith("model name")), "unknown CPU")
-    except OSError:
-        return "unknown CPU"
+    """This CPU's model name, or "unknown CPU"."""
+    return _cpuinfo("model name") or "unknown CPU"
 
 
-def cpu_flags():
-    """The bf16-related instruction sets this CPU reports (Linux /proc/cpuinfo)."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            flags = next((set(line.split(":", 1)[1].split()) for line in f
-                          if line.startswith("flags")), None)
-    except OSError:
-        flags = None
+def cpu_flags(wanted=BF16_FLAGS):
+    """Whether this CPU reports each of ``wanted`` (the bf16-related instruction sets)."""
+    flags = _flag_set()
     if flags is None:
         return "flags unknown"
-    wanted = ("avx512f", "avx512_bf16", "amx_bf16", "amx_tile", "avx_vnni")
     return ", ".join(f"{w}={'yes' if w in flags else 'no'}" for w in wanted)
 
 
+def vector_flags(prefixes=("avx2", "avx512", "amx")):
+    """The flags of this CPU's vector units that start with one of ``prefixes``."""
+    flags = _flag_set()
+    if flags is None:
+        return "flags unknown"
+    return " ".join(sorted(f for f in flags if f.startswith(prefixes))) or "none"
+
+
+def bf16_units():
+    """Whether the CPU multiplies bf16 natively (avx512_bf16, amx_bf16)."""
+    flags = _flag_set()
+    if flags is None:
+        return "unknown"
+    found = [f for f in ("avx512_bf16", "amx_bf16") if f in flags]
+    return (f"yes ({', '.join(found)})" if found else
+            "NO (neither avx512_bf16 nor amx_bf16): bf16 products are converted to fp32")
+
+
+def cpu_line(bf16=False):
+    """The header line: the CPU model, its cores and bf16 flags (and, with ``bf16``,
+    whether it has bf16 units)."""
+    line = f"CPU: {cpu_name()}, {os.cpu_count()} cores; {cpu_flags()}"
+    return line + (f"; bf16 units: {bf16_units()}" if bf16 else "")
+
+
+def load_average():
+    try:
+        with open("/proc/loadavg") as f:
+            return " ".join(f.read().split()[:3])
+    except OSError:
+        return "unknown"
+
+
+def clock_line():
+    """The time (UTC) and the load average, for the top of a run."""
+    return f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load average {load_average()}"
+
+
+def commit():
+    """The short hash of the checkout's HEAD, or "unknown"."""
+    try:
+        return subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
+                              capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def gemm_rate(matmul, dtype, shape=(1500, 384, 1536), repeats=5):
+    """GFLOP/s of one (m x k) @ (k x n) product, ``shape`` = (m, k, n), the best of
+    ``repeats`` runs of 10; ``dtype`` turns the float32 NumPy operands into ``matmul``'s
+    (the default shape is Whisper tiny's encoder FFN product)."""
+    import numpy as np
+
+    m, k, n = shape
+    rng = np.random.default_rng(0)
+    a, b = (rng.standard_normal(s).astype("float32") for s in ((m, k), (k, n)))
+    a, b = dtype(a), dtype(b)
+    best = float("inf")
+    matmul(a, b)
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(10):
+            matmul(a, b)
+        best = min(best, (time.perf_counter() - start) / 10)
+    return 2 * m * k * n / best / 1e9
+
+
+def add_common_options(parser, backends, rounds=3, measures=None,
+                       rounds_help="alternations between the reference and zoo per measure",
+                       backends_help="comma-separated zoo backends, each in its own process"):
+    """--rounds, --backends, --measures (when ``measures`` is given, all by default) and the
+    hidden --worker / --dir of the worker processes."""
+    parser.add_argument("--rounds", type=int, default=rounds, help=rounds_help)
+    parser.add_argument("--backends", default=backends, help=backends_help)
+    if measures is not None:
+        parser.add_argument("--measures", default=",".join(measures))
+    parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--dir", default=None, help=argparse.SUPPRESS)
+
+
+def chosen(parser, args, sides=ZOO_BACKENDS, measures=None):
+    """--backends (and --measures) as lists, checked against ``sides`` (and ``measures``),
+    and --rounds >= 1; a parser error otherwise."""
+    split = lambda text: [x.strip() for x in text.split(",") if x.strip()]  # noqa: E731
+    backends = split(args.backends)
+    picked = split(args.measures) if measures is not None else []
+    if not backends or set(backends) - set(sides) or set(picked) - set(measures or ()):
+        parser.error(f"--backends from {list(sides)}"
+                     + (f", --measures from {list(measures)}" if measures else ""))
+    if args.rounds < 1:
+        parser.error("--rounds must be >= 1")
+    return backends, picked
+
+
 def run_measures(script, directory, backends, measures, rounds, calls, small,
-                 reference="transformers"):
+                 reference="transformers", reference_env=None):
     """The driver loop both benchmarks share: a reference worker writes the checkpoint
     (its ``make_checkpoint(small)``), then one zoo worker per backend, in turn, measures
     against it. Yields ``(backend, measure, ref_time, zoo_time, infos, seconds)``; the
-    first item yielded is the reference's checkpoint info as ``(reference, info)``."""
-    ref = Worker(script, reference, directory)
+    first item yielded is the reference's checkpoint info as ``(reference, info)``;
+    ``reference_env``: environment variables of the reference's worker."""
+    ref = Worker(script, reference, directory, env=reference_env)
     try:
         answer = ref.call("make_checkpoint", small=small)
         if "error" in answer:
