@@ -109,3 +109,17 @@ def test_zoo_run_prints_and_draws(reference, tmp_path, capsys):
 def test_zoo_run_save_is_for_detection_only(capsys):
     assert cli.main(["run", "fill-mask", "--preset", "x", "a [MASK]", "--save", "d"]) == 1
     assert "object-detection" in capsys.readouterr().err
+
+
+def test_bad_images_through_the_pipeline_name_the_file(reference, tmp_path):
+    detect = zoo.pipeline("object-detection", preset=reference["checkpoint"])
+    with open(reference["assets"]["bus"], "rb") as f:
+        data = f.read()
+    cut = tmp_path / "cut.jpg"
+    cut.write_bytes(data[:len(data) // 3])
+    with pytest.raises(ValueError, match="cut.jpg"):
+        detect(str(cut))
+    with pytest.raises(ValueError, match="directory"):
+        detect(str(tmp_path))
+    with pytest.raises(ValueError, match="images"):
+        detect(np.zeros((0, 5, 3), np.uint8))

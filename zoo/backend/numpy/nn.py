@@ -28,6 +28,12 @@ def relu6(x):
 
 
 def sigmoid(x):
+    if x.dtype == np.float32:  # 1 / (1 + exp(-x)) in place, in float32 (SIMD exp)
+        y = np.negative(x)
+        with np.errstate(over="ignore"):  # exp(88+) = inf -> 1 / inf = 0, the limit
+            np.exp(y, out=y)
+        y += 1.0
+        return np.reciprocal(y, out=y)
     y = x.astype(np.float64) if x.dtype != np.float64 else x
     return _cast_like(0.5 * (np.tanh(0.5 * y) + 1.0), x)
 
@@ -42,6 +48,10 @@ def softsign(x):
 
 
 def silu(x):
+    if x.dtype == np.float32:
+        y = sigmoid(x)
+        y *= x
+        return y
     return _cast_like(x * sigmoid(x), x)
 
 
@@ -162,6 +172,12 @@ def conv(inputs, kernel, strides, padding, data_format, dilation_rate):
     cin_g, cout = kernel.shape[-2:]
     groups = x.shape[-1] // cin_g
     x = _pad_spatial(x, window, strides, dilation_rate, padding, 0)
+    if groups == 1:  # im2col: one GEMM (BLAS, multithreaded) over every window position
+        views = [view for _, view in _windows(x, window, strides, dilation_rate)]
+        patches = views[0] if len(views) == 1 else np.concatenate(views, axis=-1)
+        out = np.matmul(patches.reshape(-1, patches.shape[-1]), kernel.reshape(-1, cout))
+        out = out.reshape(patches.shape[:-1] + (cout,))
+        return _from_channels_last(_cast_like(out, inputs), data_format)
     out = None
     for offset, view in _windows(x, window, strides, dilation_rate):
         view = view.reshape(view.shape[:-1] + (groups, cin_g))

@@ -9,6 +9,8 @@ Raw images are file paths, PIL images, uint8 arrays (H, W, C) or (B, H, W, C), a
 them (zoo/models/image_io.py). A float array is not raw: it is taken as prepared pixels in
 [0, 1], which the detector runs as they are.
 """
+import os
+
 import numpy as np
 
 from zoo.models.preprocessing import Preprocessor
@@ -39,10 +41,13 @@ class YOLOv8Preprocessor(Preprocessor):
         return cls(YOLOv8ImageConverter())
 
     def accepts_raw(self, x):
-        if _is_prepared(x):
+        """Paths (any name: a file that is not an image is an error naming it), PIL images,
+        integer arrays and lists of them; not float arrays or tensors (prepared pixels)."""
+        first = x[0] if isinstance(x, (list, tuple)) and x else x
+        if _is_prepared(first):
             return False
-        if isinstance(x, (list, tuple)) and x and _is_prepared(x[0]):
-            return False
+        if isinstance(first, (str, os.PathLike)):
+            return True
         return super().accepts_raw(x)
 
     def _converter(self):
