@@ -54,6 +54,7 @@ from bench_workers import (  # noqa: E402
     commit,
     cpu_line,
     gemm_rate,
+    load_average,
     run_measures,
     serve,
     vector_flags,
@@ -74,10 +75,6 @@ def parse(measure):
     """'fp32_s_b8' -> ('fp32', 's', 8); 'nms_b8' -> ('nms', 'n', 8)."""
     parts = measure.split("_")
     return parts[0], parts[1] if len(parts) == 3 else "n", int(parts[-1][1:])
-
-
-def path_of(directory, name):
-    return os.path.join(directory, name)
 
 
 def zoo_nms_inputs(predictions):
@@ -106,6 +103,7 @@ class UltralyticsWorker:
         if omp is None:
             os.environ.pop("OMP_NUM_THREADS", None)
         torch.set_num_threads(self.threads)
+        sys.modules.pop("torchvision", None)  # ultralytics' own torch NMS, not torchvision's
         self.version, self.nms = ultralytics.__version__, nms
         self.directory = directory
         self.models = {}
@@ -115,6 +113,9 @@ class UltralyticsWorker:
         from ultralytics.nn.tasks import DetectionModel
 
         torch = self.torch
+        pixels = self._write_pixels(320 if small else 640)
+        x = torch.from_numpy(np.ascontiguousarray(pixels.transpose(0, 3, 1, 2)))
+        shifts = {}
         for scale in SCALES:
             torch.manual_seed(0)
             model = DetectionModel(f"yolov8{scale}.yaml", nc=80, verbose=False)
@@ -126,21 +127,50 @@ class UltralyticsWorker:
                     if isinstance(m, torch.nn.BatchNorm2d):
                         m.running_mean.copy_(torch.randn_like(m.running_mean) * 0.2)
                         m.running_var.copy_(torch.rand_like(m.running_var) + 0.5)
+            shifts[scale] = self._temper(model.eval(), x[:1])
             torch.save({"model": model.float(), "date": "2026-01-01", "version": self.version},
-                       path_of(self.directory, f"yolov8{scale}.pt"))
-        pixels = self._write_pixels(320 if small else 640)
-        x = torch.from_numpy(np.ascontiguousarray(pixels.transpose(0, 3, 1, 2)))
+                       os.path.join(self.directory, f"yolov8{scale}.pt"))
         with torch.inference_mode():
             predictions = self._model("n")(x)[0].numpy()
-        np.save(path_of(self.directory, "predictions.npy"), predictions)
+        np.save(os.path.join(self.directory, "predictions.npy"), predictions)
         best = predictions[:1, 4:].max(axis=1)
         return {"threads": self.threads, "ultralytics": self.version,
                 "torch": torch.__version__, "image": list(pixels.shape[1:3]),
+                "class_bias_shift": shifts,
                 "gflops_per_image": {s: self._conv_gflops(s, x[:1]) for s in SCALES},
                 "candidates_at_0.001": f"{int((best > 0.001).sum())} of {best.shape[1]}",
                 "torch_gemm_gflops": gemm_rate(torch.matmul, torch.from_numpy, GEMM),
                 "torch_gemm_bf16_gflops": gemm_rate(
                     torch.matmul, lambda a: torch.from_numpy(a).to(torch.bfloat16), GEMM)}
+
+    def _temper(self, model, x, target=(15, 80)):
+        """Scores like a trained model's on x, as tests/models/yolov8/
+        make_predictor_references.py makes them: random weights give logits in the hundreds
+        (every score 1.0, ties, max_det boxes kept). The last conv of each head branch is
+        scaled so its outputs vary by 2 (std) around its bias (per level), then the class biases are
+        shifted (bisection) until NMS at conf 0.25 keeps ``target`` boxes -> the shift."""
+        convs = {b: [level[-1] for level in getattr(model.model[-1], b)] for b in ("cv2", "cv3")}
+        outputs = {}
+        hooks = [c.register_forward_hook(
+            lambda m, _, o: outputs.__setitem__(m, o - m.bias[:, None, None]))
+            for level in convs.values() for c in level]
+        with self.torch.no_grad():
+            model(x)
+            for hook in hooks:
+                hook.remove()
+            for c in outputs:  # per level: the deepest one's outputs are far the largest
+                c.weight.mul_(2.0 / outputs[c].std())
+            low, high, shift = -20.0, 20.0, 0.0
+            for _ in range(30):
+                step = (low + high) / 2 - shift
+                for c in convs["cv3"]:
+                    c.bias.add_(step)
+                shift += step
+                kept = len(self.nms.non_max_suppression(model(x), **PREDICT)[0])
+                if target[0] <= kept <= target[1]:
+                    return round(shift, 3)
+                low, high = (shift, high) if kept < target[0] else (low, shift)
+        raise RuntimeError(f"no class-bias shift keeps {target} boxes (last: {kept})")
 
     def _write_pixels(self, size):
         """bus.jpg letterboxed by zoo's converter (zoo on NumPy: no second framework)."""
@@ -154,12 +184,12 @@ class UltralyticsWorker:
         image = os.path.join(package, "assets", "bus.jpg")
         pixels = YOLOv8ImageConverter(image_size=size, auto=False)(image)
         pixels = np.ascontiguousarray(np.repeat(pixels, 8, axis=0), np.float32)
-        np.save(path_of(self.directory, "pixels.npy"), pixels)
+        np.save(os.path.join(self.directory, "pixels.npy"), pixels)
         return pixels
 
     def _model(self, scale):
         if scale not in self.models:
-            checkpoint = self.torch.load(path_of(self.directory, f"yolov8{scale}.pt"),
+            checkpoint = self.torch.load(os.path.join(self.directory, f"yolov8{scale}.pt"),
                                          map_location="cpu", weights_only=False)
             self.models[scale] = checkpoint["model"].float().eval().fuse(verbose=False)
         return self.models[scale]
@@ -186,16 +216,15 @@ class UltralyticsWorker:
 
         torch = self.torch
         kind, scale, batch = parse(measure)
-        sys.modules.pop("torchvision", None)  # ultralytics' own torch NMS, not torchvision's
         if kind == "nms":
-            predictions = torch.from_numpy(np.load(path_of(self.directory,
+            predictions = torch.from_numpy(np.load(os.path.join(self.directory,
                                                            "predictions.npy"))[:batch])
 
             def run():
                 return self.nms.non_max_suppression(predictions, **VAL)
         else:
             model = self._model(scale)
-            pixels = np.load(path_of(self.directory, "pixels.npy"))[:batch]
+            pixels = np.load(os.path.join(self.directory, "pixels.npy"))[:batch]
             x = torch.from_numpy(np.ascontiguousarray(pixels.transpose(0, 3, 1, 2)))
 
             def run():
@@ -241,7 +270,7 @@ class ZooWorker:
         kind, scale, batch = parse(measure)
         self.fns.clear()
         if kind == "nms":
-            predictions = np.load(path_of(self.directory, "predictions.npy"))[:batch]
+            predictions = np.load(os.path.join(self.directory, "predictions.npy"))[:batch]
             boxes, scores = (ops.convert_to_tensor(a) for a in zoo_nms_inputs(predictions))
             nms = self._compiled(lambda b, s: ops.non_max_suppression(
                 b, s, iou_threshold=VAL["iou_thres"], score_threshold=VAL["conf_thres"],
@@ -253,10 +282,10 @@ class ZooWorker:
             key = (kind, scale)
             if key not in self.detectors:
                 self.detectors[key] = self.zoo.Model.from_preset(
-                    path_of(self.directory, f"yolov8{scale}.pt"),
+                    os.path.join(self.directory, f"yolov8{scale}.pt"),
                     dtype="bfloat16" if kind == "bf16" else None)
             detector = self.detectors[key]
-            pixels = np.load(path_of(self.directory, "pixels.npy"))[:batch]
+            pixels = np.load(os.path.join(self.directory, "pixels.npy"))[:batch]
 
             def run():
                 return detector.detect(pixels, score_threshold=PREDICT["conf_thres"],
@@ -266,8 +295,13 @@ class ZooWorker:
         start = time.perf_counter()
         out = run()
         self.fns[measure] = run
-        return {"first_call": time.perf_counter() - start,
+        info = {"first_call": time.perf_counter() - start,
                 "kept": int(np.sum(out["num_detections"]))}
+        if self.backend == "torch":
+            import torch
+
+            info["threads"] = torch.get_num_threads()
+        return info
 
 
 def make_worker(name):
@@ -355,14 +389,17 @@ def main(argv=None):
                 print(f"[{name}] {measure}: failed: {got}", flush=True)
                 continue
             kept = [i["kept"] for i in infos]
-            agree = "agree" if kept[0] == kept[1] else "DIFFER"
+            agree = ("agree" if kept[0] == kept[1] else "bf16 against fp32" if
+                     measure.startswith("bf16") else "DIFFER")
             tv = " (torchvision WAS imported)" if infos[0]["torchvision_imported"] else ""
+            if "threads" in infos[1]:
+                tv += f" (zoo torch threads {infos[1]['threads']})"
             print(f"[{name}] {measure}: zoo {got:.4f} s, ultralytics {ref:.4f} s{tv}, "
                   f"{ref / got:.2f}x; kept boxes zoo {kept[1]}, ultralytics {kept[0]} "
                   f"({agree}); zoo's first call {infos[1]['first_call']:.1f} s "
                   f"({seconds:.0f} s)", flush=True)
     print_table(rows, per_image)
-    print(clock_line().split(", ", 1)[1] + " at the end")
+    print(f"load average at the end: {load_average()}")
     return 0
 
 
