@@ -1,39 +1,36 @@
 """YOLOv8 speed: zoo's YOLOv8Detector.detect on each backend against ultralytics' fused
 DetectionModel (torch eager), same weights, forward + NMS; and the NMS alone.
 
-One run of this script:
-1. weights: ultralytics builds ``DetectionModel("yolov8n.yaml", nc=80)`` and ``yolov8s``,
-   random weights and random BatchNorm statistics, each saved with ``torch.save`` in
-   ultralytics' checkpoint layout (``{"model": DetectionModel (float32), ...}``) to a temp
-   dir; ultralytics loads it back (``.eval().fuse()``), zoo with
-   ``zoo.Model.from_preset(path)`` (``dtype="bfloat16"`` for bf16);
+1. weights: ultralytics builds ``DetectionModel("yolov8{n,s}.yaml", nc=80)`` with random
+   weights and BatchNorm statistics, the head tempered as
+   tests/models/yolov8/make_predictor_references.py does (scores like a trained model's:
+   15-80 boxes kept on bus.jpg at conf 0.25, no saturated ties), saved with ``torch.save``
+   in ultralytics' checkpoint layout (``{"model": DetectionModel, ...}``, float32); it loads
+   that back (``.eval().fuse()``), zoo with ``zoo.Model.from_preset(path)``;
 2. input: ultralytics/assets/bus.jpg letterboxed to 640 x 640 (320 with ``--small``) by
    zoo's YOLOv8ImageConverter (``auto=False``), float32 in [0, 1], tiled to the batch;
-   zoo takes it as (B, H, W, 3), ultralytics as (B, 3, H, W);
+   (B, H, W, 3) for zoo, (B, 3, H, W) for ultralytics;
 3. measures (ratio = ultralytics time / zoo time, higher is better for zoo):
-   - ``fp32_{n,s}_b{1,8}``: zoo ``detector.detect(pixels)`` (the fused detector and
-     ``zoo.ops.non_max_suppression``, compiled on jax / tensorflow, NumPy out) against
-     ``non_max_suppression(model(x), conf_thres=0.25, iou_thres=0.7, max_det=300)`` under
-     ``torch.inference_mode()`` (ultralytics' predict defaults);
-   - ``bf16_n_b{1,8}``: zoo's bfloat16 detector against the same ultralytics fp32 model;
-   - ``nms_b{1,8}``: the NMS alone, val-style (conf 0.001, iou 0.7, max_det 300, 80
-     classes, best class per box: ultralytics' validator also keeps other classes of a box,
-     ``multi_label=True``, which zoo's NMS does not do), on the same predictions: the n
-     model's raw output on the input above, saved by ultralytics as (B, 84, A), given to
-     zoo as boxes (B, A, 4) xyxy and scores (B, A, 80); zoo compiled on jax (jax.jit) and
-     tensorflow (XLA), eager on torch and numpy;
-   each side reports how many boxes it kept (they should agree);
-4. timing: one warm-up call per side (zoo's first call compiles on jax/tf: reported as
-   compile), then ``--rounds`` rounds of one call per side in turn, each side's best call
-   counts; GFLOPs from the conv layer shapes (ultralytics reports 8.7 / 28.6 per image at
-   640, counted unfused) and GFLOP/s against the machine's measured GEMM rate.
+   - ``fp32_{n,s}_b{1,8}``: zoo ``detector.detect(pixels)`` (fused detector + NMS, compiled
+     on jax / tensorflow, NumPy out) against ``non_max_suppression(model(x),
+     conf_thres=0.25, iou_thres=0.7, max_det=300)`` under ``torch.inference_mode()``;
+   - ``bf16_n_b{1,8}``: zoo ``dtype="bfloat16"`` against the same ultralytics fp32 model;
+   - ``nms_b{1,8}``: NMS alone, val-style (conf 0.001, iou 0.7, max_det 300, 80 classes,
+     best class per box: ultralytics' validator adds ``multi_label=True``, which zoo's NMS
+     has not), on the n model's raw predictions for the input above, (B, 84, A) for
+     ultralytics, boxes (B, A, 4) xyxy and scores (B, A, 80) for
+     ``zoo.ops.non_max_suppression`` (jax.jit / XLA tf.function, eager on torch, numpy);
+   each side's kept boxes are reported (fp32: they agree);
+4. timing: a warm-up call per side (zoo's first compiles on jax/tf), then ``--rounds``
+   rounds of one call per side in turn, each side's best call counts; GFLOPs counted from
+   the fused conv shapes (ultralytics reports 8.7 / 28.6 per image at 640), GFLOP/s, and
+   the machine's GEMM rate.
 
 ultralytics runs with tests/stand_ins first on its PYTHONPATH (a stand-in torchvision for
-its version lookup); its NMS uses torchvision.ops.nms only when "torchvision" is in
-sys.modules, which the worker makes sure it is not, so its own torch NMS is timed. Both
-sides use the machine's default thread count (ultralytics' import would set
-OMP_NUM_THREADS=1: the worker undoes that). Each side runs in its own worker process
-(scripts/bench_workers.py), one zoo backend at a time, in lock-step.
+its version lookup) and "torchvision" kept out of sys.modules, so its NMS is its own torch
+NMS, not torchvision.ops.nms. Both sides use the machine's default thread count (the
+worker undoes the OMP_NUM_THREADS=1 that ultralytics' import sets). Each side runs in its
+own worker process (scripts/bench_workers.py), one zoo backend at a time, in lock-step.
 
     python scripts/bench_yolov8.py [--rounds 3] [--backends jax,torch,tensorflow,numpy]
                                    [--measures fp32_n_b1,...,nms_b8] [--small]
@@ -42,6 +39,7 @@ import argparse
 import os
 import sys
 import tempfile
+import time
 
 import numpy as np
 
@@ -75,6 +73,15 @@ def parse(measure):
     """'fp32_s_b8' -> ('fp32', 's', 8); 'nms_b8' -> ('nms', 'n', 8)."""
     parts = measure.split("_")
     return parts[0], parts[1] if len(parts) == 3 else "n", int(parts[-1][1:])
+
+
+def load(directory, name, batch):
+    """The first ``batch`` rows of NAME.npy (pixels (8, H, W, 3), predictions (8, 84, A))."""
+    return np.load(os.path.join(directory, name + ".npy"))[:batch]
+
+
+def nchw(pixels):
+    return np.ascontiguousarray(pixels.transpose(0, 3, 1, 2))
 
 
 def zoo_nms_inputs(predictions):
@@ -114,7 +121,7 @@ class UltralyticsWorker:
 
         torch = self.torch
         pixels = self._write_pixels(320 if small else 640)
-        x = torch.from_numpy(np.ascontiguousarray(pixels.transpose(0, 3, 1, 2)))
+        x = torch.from_numpy(nchw(pixels))
         shifts = {}
         for scale in SCALES:
             torch.manual_seed(0)
@@ -212,20 +219,16 @@ class UltralyticsWorker:
         return sum(total) / 1e9
 
     def prepare(self, measure):
-        import time
-
         torch = self.torch
         kind, scale, batch = parse(measure)
         if kind == "nms":
-            predictions = torch.from_numpy(np.load(os.path.join(self.directory,
-                                                           "predictions.npy"))[:batch])
+            predictions = torch.from_numpy(load(self.directory, "predictions", batch))
 
             def run():
                 return self.nms.non_max_suppression(predictions, **VAL)
         else:
             model = self._model(scale)
-            pixels = np.load(os.path.join(self.directory, "pixels.npy"))[:batch]
-            x = torch.from_numpy(np.ascontiguousarray(pixels.transpose(0, 3, 1, 2)))
+            x = torch.from_numpy(nchw(load(self.directory, "pixels", batch)))
 
             def run():
                 with torch.inference_mode():
@@ -264,14 +267,12 @@ class ZooWorker:
         return fn
 
     def prepare(self, measure):
-        import time
-
         ops = self.zoo.ops
         kind, scale, batch = parse(measure)
         self.fns.clear()
         if kind == "nms":
-            predictions = np.load(os.path.join(self.directory, "predictions.npy"))[:batch]
-            boxes, scores = (ops.convert_to_tensor(a) for a in zoo_nms_inputs(predictions))
+            boxes, scores = (ops.convert_to_tensor(a) for a in
+                             zoo_nms_inputs(load(self.directory, "predictions", batch)))
             nms = self._compiled(lambda b, s: ops.non_max_suppression(
                 b, s, iou_threshold=VAL["iou_thres"], score_threshold=VAL["conf_thres"],
                 max_detections=VAL["max_det"]))
@@ -285,7 +286,7 @@ class ZooWorker:
                     os.path.join(self.directory, f"yolov8{scale}.pt"),
                     dtype="bfloat16" if kind == "bf16" else None)
             detector = self.detectors[key]
-            pixels = np.load(os.path.join(self.directory, "pixels.npy"))[:batch]
+            pixels = load(self.directory, "pixels", batch)
 
             def run():
                 return detector.detect(pixels, score_threshold=PREDICT["conf_thres"],
@@ -311,11 +312,6 @@ def make_worker(name):
 
 # -- driver -------------------------------------------------------------------------------------
 
-def gflops_of(measure, per_image):
-    kind, scale, batch = parse(measure)
-    return None if kind == "nms" else per_image[scale] * batch
-
-
 def print_table(rows, per_image):
     print("\n== best seconds per call (measured in alternation), ratio = ultralytics / zoo "
           "(higher is better), GFLOP/s of each side ==")
@@ -325,14 +321,16 @@ def print_table(rows, per_image):
         if not (isinstance(ref, float) and isinstance(got, float)):
             print(f"{measure:10s} {name:11s} failed: {got}")
             continue
-        flops = gflops_of(measure, per_image)
+        kind, scale, batch = parse(measure)
+        flops = None if kind == "nms" else per_image[scale] * batch
         rates = (f"{flops:6.1f} {flops / got:9.1f} {flops / ref:10.1f}" if flops
                  else f"{'--':>6s} {'--':>9s} {'--':>10s}")
         boxes = f"{infos[1]['kept']}/{infos[0]['kept']}"
         compile_time = max(0.0, infos[1]["first_call"] - got)
         print(f"{measure:10s} {name:11s} {got:8.4f}s {ref:11.4f}s {ref / got:5.2f}x {rates} "
               f"{boxes:>11s} {compile_time:7.1f}s")
-    print("boxes: zoo's / ultralytics' kept boxes over the batch")
+    print("boxes: zoo's / ultralytics' kept boxes over the batch; nms_*: against ultralytics' "
+          "own torch NMS (TorchNMS.nms), which it uses when torchvision is not imported")
     ratios = {}
     for measure, name, ref, got, _ in rows:
         if isinstance(ref, float) and isinstance(got, float):
