@@ -133,9 +133,12 @@ class Worker:
         self.log.close()
 
 
-def compare(ref, zoo, measure, rounds, calls, **prepare_kwargs):
+def compare(ref, zoo, measure, rounds, calls, settle=0.0, **prepare_kwargs):
     """Prepare both sides, then alternate their timed calls -> (ref best, zoo best, infos)
-    with an error string in place of a side that failed."""
+    with an error string in place of a side that failed. ``settle``: seconds to wait before
+    each side's turn, so that the other side's idle threads stop spinning (OpenBLAS and
+    OpenMP threads busy-wait a while after their work: on a machine with few cores they
+    take cores from the side being timed)."""
     infos = []
     for side in (ref, zoo):
         answer = side.call("prepare", measure=measure, **prepare_kwargs)
@@ -145,6 +148,8 @@ def compare(ref, zoo, measure, rounds, calls, **prepare_kwargs):
     best = [float("inf"), float("inf")]
     for _ in range(rounds):
         for i, side in enumerate((ref, zoo)):
+            if settle:
+                time.sleep(settle)
             answer = side.ask(cmd="time", measure=measure, calls=calls)
             if "error" in answer:
                 return answer["error"], answer["error"], infos
@@ -280,12 +285,13 @@ def chosen(parser, args, sides=ZOO_BACKENDS, measures=None):
 
 
 def run_measures(script, directory, backends, measures, rounds, calls, small,
-                 reference="transformers", reference_env=None):
+                 reference="transformers", reference_env=None, settle=0.0):
     """The driver loop both benchmarks share: a reference worker writes the checkpoint
     (its ``make_checkpoint(small)``), then one zoo worker per backend, in turn, measures
     against it. Yields ``(backend, measure, ref_time, zoo_time, infos, seconds)``; the
     first item yielded is the reference's checkpoint info as ``(reference, info)``;
-    ``reference_env``: environment variables of the reference's worker."""
+    ``reference_env``: environment variables of the reference's worker; ``settle``: see
+    ``compare``."""
     ref = Worker(script, reference, directory, env=reference_env)
     try:
         answer = ref.call("make_checkpoint", small=small)
@@ -298,7 +304,8 @@ def run_measures(script, directory, backends, measures, rounds, calls, small,
             try:
                 for measure in measures:
                     start = time.perf_counter()
-                    ref_time, zoo_time, infos = compare(ref, zoo, measure, rounds, calls)
+                    ref_time, zoo_time, infos = compare(ref, zoo, measure, rounds, calls,
+                                                        settle)
                     yield name, measure, ref_time, zoo_time, infos, time.perf_counter() - start
             finally:
                 zoo.close()

@@ -352,6 +352,9 @@ def main(argv=None):
                        rounds_help="rounds of one timed call per side (the best counts)")
     parser.add_argument("--small", action="store_true",
                         help="a quick check: 320 px, one round")
+    parser.add_argument("--settle", type=float, default=0.5,
+                        help="seconds of rest before each timed call (idle threads of the "
+                             "other side stop spinning)")
     args = parser.parse_args(argv)
     if args.worker:
         return serve(make_worker(args.worker), args.dir)
@@ -369,7 +372,7 @@ def main(argv=None):
     rows = []
     with tempfile.TemporaryDirectory(prefix="zoo-bench-yolov8-") as directory:
         results = run_measures(__file__, directory, backends, measures, args.rounds, 1,
-                               args.small, REFERENCE, reference_env=env)
+                               args.small, REFERENCE, reference_env=env, settle=args.settle)
         info = next(results)[1]
         per_image = info.pop("gflops_per_image")
         print(f"ultralytics: {info}; torch threads {info['threads']} on both sides (the "
