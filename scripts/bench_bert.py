@@ -41,9 +41,9 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_workers import (  # noqa: E402
     COMPILED_SIDES,
-    ROOT,
     ZOO_BACKENDS,
     TransformersSide,
+    ZooSide,
     add_common_options,
     chosen,
     cpu_flags,
@@ -51,6 +51,7 @@ from bench_workers import (  # noqa: E402
     jit_compile_asked,
     run_measures,
     serve,
+    worker_factory,
 )
 
 REFERENCE = "transformers"
@@ -161,22 +162,17 @@ class TransformersWorker(TransformersSide):
         return info
 
 
-class ZooWorker:
+class ZooWorker(ZooSide):
     """One zoo backend (ZOO_BACKEND is set by the driver): one measure alive at a time."""
 
     def __init__(self, directory):
-        sys.path.insert(0, ROOT)
-        import zoo
-
-        self.zoo = zoo
-        self.name = os.environ.get("ZOO_BENCH_SIDE") or zoo.config.backend()
+        super().__init__(directory)
+        self.name = os.environ.get("ZOO_BENCH_SIDE") or self.backend
         self.jit_compile = jit_compile_asked()
-        self.directory = directory
         self.checkpoint = os.path.join(directory, "checkpoint")
         batch = load_batch(directory)
         self.x = {k: batch[k] for k in ("token_ids", "segment_ids", "padding_mask")}
         self.y = batch["labels"]
-        self.fns = {}
 
     def prepare(self, measure):
         from zoo.models import BertBackbone, BertTextClassifier
@@ -217,9 +213,7 @@ class ZooWorker:
         return info
 
 
-def make_worker(name):
-    return lambda directory: TransformersWorker(directory) if name == REFERENCE \
-        else ZooWorker(directory)
+make_worker = worker_factory(REFERENCE, TransformersWorker, ZooWorker)
 
 
 # -- driver side --------------------------------------------------------------------------------

@@ -39,6 +39,7 @@ from bench_workers import (  # noqa: E402
     cpu_line,
     run_measures,
     serve,
+    worker_factory,
 )
 
 REFERENCE = "transformers"
@@ -148,9 +149,7 @@ class ZooWorker:
         return info
 
 
-def make_worker(name):
-    return lambda directory: TransformersWorker(directory) if name == REFERENCE \
-        else ZooWorker(directory)
+make_worker = worker_factory(REFERENCE, TransformersWorker, ZooWorker)
 
 
 def same_tokens(directory, name, measure):

@@ -59,6 +59,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_workers import (  # noqa: E402
     ROOT,
     Worker,
+    ZooSide,
     add_common_options,
     chosen,
     clock_line,
@@ -340,18 +341,13 @@ class CTranslate2Worker:
                 "end_tokens": int((tokens == END).sum())}
 
 
-class ZooWorker:
+class ZooWorker(ZooSide):
     """One zoo backend (ZOO_BACKEND set by the driver)."""
 
     def __init__(self, directory):
-        sys.path.insert(0, ROOT)
-        import zoo
-
-        self.backend = zoo.config.backend()
-        self.directory = directory
+        super().__init__(directory)
         self.checkpoint = os.path.join(directory, "checkpoint")
         self.models = {}
-        self.fns = {}
 
     def prepare(self, measure):
         from zoo.generation.logits_processors import SuppressTokens

@@ -88,6 +88,27 @@ class TransformersSide:
         self.fns = {}
 
 
+class ZooSide:
+    """A zoo worker's common state: zoo imported from this checkout (on the backend that
+    ZOO_BACKEND names), the backend's name, the run's directory and the prepared measures."""
+
+    def __init__(self, directory):
+        sys.path.insert(0, ROOT)
+        import zoo
+
+        self.zoo = zoo
+        self.backend = zoo.config.backend()
+        self.directory = directory
+        self.fns = {}
+
+
+def worker_factory(reference, reference_cls, zoo_cls):
+    """``make_worker`` for ``serve``: the worker named ``reference`` is a reference_cls,
+    any other (a zoo backend) a zoo_cls; each is made from the run's directory."""
+    return lambda name: lambda directory: (
+        reference_cls if name == reference else zoo_cls)(directory)
+
+
 class Worker:
     """A worker process (``script --worker name --dir directory``) driven over pipes; its
     stderr goes to a log file in ``directory``."""

@@ -46,6 +46,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_workers import (  # noqa: E402
     ROOT,
+    ZooSide,
     add_common_options,
     chosen,
     clock_line,
@@ -56,6 +57,7 @@ from bench_workers import (  # noqa: E402
     run_measures,
     serve,
     vector_flags,
+    worker_factory,
 )
 
 REFERENCE = "ultralytics"
@@ -241,18 +243,12 @@ class UltralyticsWorker:
                 "torchvision_imported": "torchvision" in sys.modules}
 
 
-class ZooWorker:
+class ZooWorker(ZooSide):
     """One zoo backend (ZOO_BACKEND set by the driver)."""
 
     def __init__(self, directory):
-        sys.path.insert(0, ROOT)
-        import zoo
-
-        self.zoo = zoo
-        self.backend = zoo.config.backend()
-        self.directory = directory
+        super().__init__(directory)
         self.detectors = {}
-        self.fns = {}
 
     def _compiled(self, fn):
         """fn compiled as zoo compiles its inference functions: jax.jit, XLA tf.function."""
@@ -305,9 +301,7 @@ class ZooWorker:
         return info
 
 
-def make_worker(name):
-    return lambda directory: UltralyticsWorker(directory) if name == REFERENCE \
-        else ZooWorker(directory)
+make_worker = worker_factory(REFERENCE, UltralyticsWorker, ZooWorker)
 
 
 # -- driver -------------------------------------------------------------------------------------
