@@ -182,8 +182,24 @@ def _same_pad(size, k, stride, dilation):
 
 
 def _conv_ref(x, kernel, strides=1, padding="valid", data_format="channels_last",
-              dilation_rate=1):
-    """Direct loops over every output element (channels-last)."""
+              dilation_rate=1, bias=None, activation=None):
+    """Direct loops over every output element (channels-last), + bias, activation."""
+    out = _plain_conv_ref(x, kernel, strides, padding, data_format, dilation_rate)
+    if bias is not None:
+        out = out + (bias if data_format == "channels_last" else
+                     bias.reshape((-1,) + (1,) * (x.ndim - 2)))
+    return out if activation is None else _ACTIVATION_REFS[activation](out)
+
+
+_ACTIVATION_REFS = {"relu": lambda x: np.maximum(x, 0), "silu": lambda x: x / (1 + np.exp(-x)),
+                    "gelu": lambda x: 0.5 * x * (1 + _erf(x / np.sqrt(2)))}
+
+
+def _erf(x):
+    return np.vectorize(math.erf)(x)
+
+
+def _plain_conv_ref(x, kernel, strides, padding, data_format, dilation_rate):
     if data_format == "channels_first":
         x = np.moveaxis(x, 1, -1)
     n = x.ndim - 2
@@ -231,6 +247,14 @@ CONV_CASES = [  # (input shape, kernel shape, kwargs)
     ((1, 5, 4, 1), (3, 2, 1, 2), {"padding": ((2, 0), (1, 1))}),  # explicit pairs
     ((1, 9, 2), (3, 2, 2), {"strides": 2, "padding": ((1, 2),)}),
     ((1, 4, 4, 4), (3, 3, 2, 2), {"padding": 1}),  # groups = 2, padded
+    # bias and activation in the op (what a Conv2D with activation="silu" calls)
+    ((1, 6, 4, 2), (3, 3, 2, 3), {"strides": 2, "padding": 1,
+                                  "bias": np.array([0.5, -1.0, 2.0], np.float32),
+                                  "activation": "silu"}),
+    ((2, 7, 3), (3, 3, 2), {"bias": np.array([0.3, -0.2], np.float32), "activation": "relu"}),
+    ((1, 2, 4, 3), (2, 2, 2, 2), {"data_format": "channels_first", "padding": "same",
+                                  "bias": np.array([1.0, -0.5], np.float32),
+                                  "activation": "gelu"}),
 ]
 
 

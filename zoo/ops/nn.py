@@ -67,9 +67,9 @@ def _in_float32(fn, x, *args):
 LINEAR_ACTIVATIONS = ("relu", "gelu", "silu")  # those linear() can apply itself
 
 
-def _check_linear_activation(activation):
+def _check_linear_activation(activation, what="linear"):
     if activation is not None and activation not in LINEAR_ACTIVATIONS:
-        raise ValueError(f"linear: activation must be None or one of {LINEAR_ACTIVATIONS}, "
+        raise ValueError(f"{what}: activation must be None or one of {LINEAR_ACTIVATIONS}, "
                          f"got {activation!r}.")
 
 
@@ -319,7 +319,8 @@ def _assemble(batch, channels, spatial, data_format):
 
 
 def _conv_rule(inputs, kernel, strides=1, padding="valid", data_format="channels_last",
-               dilation_rate=1):
+               dilation_rate=1, bias=None, activation=None):
+    _check_linear_activation(activation, "conv")
     x, k = rules.shape_of(inputs), rules.shape_of(kernel)
     n = len(x) - 2
     if len(k) != n + 2:
@@ -340,8 +341,11 @@ def _conv_rule(inputs, kernel, strides=1, padding="valid", data_format="channels
 
 @op(_conv_rule)
 def conv(inputs, kernel, strides=1, padding="valid", data_format="channels_last",
-         dilation_rate=1):
-    """N-D convolution (1D and 2D on every backend; 3D where the framework has it).
+         dilation_rate=1, bias=None, activation=None):
+    """N-D convolution (1D and 2D on every backend; 3D where the framework has it), and
+    optionally ``activation(conv + bias)``: bias (out_channels,), activation None or one of
+    ``LINEAR_ACTIVATIONS``, in one framework call where it has one (torch's conv takes the
+    bias; without autograd the activation overwrites the fresh output, as ``linear`` does).
 
     "same" padding follows TensorFlow: total padding per spatial dim is
     ``max((ceil(in / stride) - 1) * stride + (k - 1) * dilation + 1 - in, 0)``, with
@@ -350,11 +354,12 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format="channels_last"
     backends get it as pairs. ``padding=1`` with a 3x3 kernel and stride 2 pads (1, 1),
     where "same" would pad (0, 1) on an even size.
     """
-    inputs, kernel = _floats(inputs, kernel)
+    _check_linear_activation(activation, "conv")
+    inputs, kernel, bias = _floats(inputs, kernel, bias)
     n = len(inputs.shape) - 2
     padding = _conv_padding(padding, n, data_format)
     return backend.nn.conv(inputs, kernel, _tuple(strides, n, "strides"), padding, data_format,
-                           _tuple(dilation_rate, n, "dilation_rate"))
+                           _tuple(dilation_rate, n, "dilation_rate"), bias, activation)
 
 
 def _pool_args(inputs, pool_size, strides, padding, data_format):

@@ -105,7 +105,16 @@ def _layout(n, data_format):
     return (lhs, f"{spatial}IO", lhs)
 
 
-def conv(inputs, kernel, strides, padding, data_format, dilation_rate):
+def conv(inputs, kernel, strides, padding, data_format, dilation_rate, bias=None,
+         activation=None):
+    out = _conv(inputs, kernel, strides, padding, data_format, dilation_rate)
+    if bias is not None:
+        out = out + (bias if data_format == "channels_last" else
+                     bias.reshape((-1,) + (1,) * (inputs.ndim - 2)))
+    return out if activation is None else _ACTIVATIONS[activation](out)
+
+
+def _conv(inputs, kernel, strides, padding, data_format, dilation_rate):
     n = inputs.ndim - 2
     channels = inputs.shape[-1] if data_format == "channels_last" else inputs.shape[1]
     return lax.conv_general_dilated(

@@ -142,16 +142,47 @@ def _from_channels_last(x, data_format):
     return x if data_format == "channels_last" else np.moveaxis(x, -1, 1)
 
 
+def _pad_pairs(x, window, strides, dilation, padding):
+    """(before, after) per spatial dim of a channels-last array: "valid", "same" or
+    explicit pairs."""
+    if padding == "valid":
+        return [(0, 0)] * (x.ndim - 2)
+    if isinstance(padding, tuple):
+        return list(padding)
+    return [_same_padding(s, k, st, d)
+            for s, k, st, d in zip(x.shape[1:-1], window, strides, dilation)]
+
+
 def _pad_spatial(x, window, strides, dilation, padding, value):
     """Pad the spatial dims of a channels-last array for "same" padding or explicit
     (before, after) pairs."""
     if padding == "valid":
         return x
-    pairs = list(padding) if isinstance(padding, tuple) else [
-        _same_padding(s, k, st, d) for s, k, st, d in zip(x.shape[1:-1], window, strides,
-                                                          dilation)]
-    pads = [(0, 0)] + pairs + [(0, 0)]
+    pads = [(0, 0)] + _pad_pairs(x, window, strides, dilation, padding) + [(0, 0)]
     return np.pad(x, pads, constant_values=value)
+
+
+def _shifted_conv2d(x, kernel, dilation, pads):
+    """A stride-1 2-D convolution without im2col: in the padded image flattened to rows of
+    its width Wp, the input of output (y, x) for tap (i, j) is row (y + i d) Wp + x + j d, so
+    each tap is one GEMM of a contiguous slice of rows by kernel[i, j] (BLAS reads the image
+    in place), summed. Output columns past Wo (they wrap into the next row) are computed and
+    dropped; one spare padded row per image keeps every read inside its image.
+    x (B, H, W, C) channels-last -> (B, Ho, Wo, out)."""
+    (top, bottom), (left, right) = pads
+    x = np.pad(x, [(0, 0), (top, bottom + 1), (left, right), (0, 0)])
+    batch, rows, width, channels = x.shape
+    kh, kw, _, cout = kernel.shape
+    ho, wo = rows - 1 - (kh - 1) * dilation[0], width - (kw - 1) * dilation[1]
+    flat = x.reshape(-1, channels)
+    n = len(flat) - ((kh - 1) * dilation[0] * width + (kw - 1) * dilation[1])
+    out = np.empty((len(flat), cout), np.result_type(x, kernel))
+    np.matmul(flat[:n], kernel[0, 0], out=out[:n])
+    for i, j in itertools.product(range(kh), range(kw)):
+        if i or j:
+            start = i * dilation[0] * width + j * dilation[1]
+            out[:n] += flat[start:start + n] @ kernel[i, j]
+    return out.reshape(batch, rows, width, cout)[:, :ho, :wo]
 
 
 def _windows(x, window, strides, dilation):
@@ -164,13 +195,31 @@ def _windows(x, window, strides, dilation):
         yield offset, x[(slice(None),) + index]
 
 
-def conv(inputs, kernel, strides, padding, data_format, dilation_rate):
+def conv(inputs, kernel, strides, padding, data_format, dilation_rate, bias=None,
+         activation=None):
+    out = _to_channels_last(_conv(inputs, kernel, strides, padding, data_format,
+                                  dilation_rate), data_format)
+    if bias is not None:  # a fresh output: added in place (half precision: rounded again)
+        if out.dtype in (np.float32, np.float64):
+            np.add(out, bias, out=out)
+        else:
+            out = (out.astype(np.float32) + bias).astype(out.dtype)
+    if activation is not None:
+        out = _ACTIVATIONS[activation](out)
+    return _from_channels_last(out, data_format)
+
+
+def _conv(inputs, kernel, strides, padding, data_format, dilation_rate):
     x = _to_channels_last(inputs, data_format)
     if x.dtype.name in ("float16", "bfloat16"):  # np.einsum has no half-precision kernels
         x, kernel = x.astype(np.float32), kernel.astype(np.float32)
     window = kernel.shape[:-2]
     cin_g, cout = kernel.shape[-2:]
     groups = x.shape[-1] // cin_g
+    if groups == 1 and len(window) == 2 and strides == (1, 1) and window != (1, 1):
+        return _from_channels_last(_cast_like(_shifted_conv2d(
+            x, kernel, dilation_rate, _pad_pairs(x, window, strides, dilation_rate, padding)),
+            inputs), data_format)
     x = _pad_spatial(x, window, strides, dilation_rate, padding, 0)
     if groups == 1:  # im2col: one GEMM (BLAS, multithreaded) over every window position
         views = [view for _, view in _windows(x, window, strides, dilation_rate)]

@@ -154,7 +154,16 @@ def _dilate_kernel(kernel, dilation):
     return kernel
 
 
-def conv(inputs, kernel, strides, padding, data_format, dilation_rate):
+def conv(inputs, kernel, strides, padding, data_format, dilation_rate, bias=None,
+         activation=None):
+    out = _conv(inputs, kernel, strides, padding, data_format, dilation_rate)
+    if bias is not None:
+        out = out + (bias if data_format == "channels_last" else
+                     tf.reshape(bias, (-1,) + (1,) * (inputs.shape.rank - 2)))
+    return out if activation is None else _ACTIVATIONS[activation](out)
+
+
+def _conv(inputs, kernel, strides, padding, data_format, dilation_rate):
     x = _channels_last(inputs, data_format)
     if any(s > 1 for s in strides) and any(d > 1 for d in dilation_rate):
         kernel = _dilate_kernel(kernel, dilation_rate)

@@ -175,7 +175,17 @@ _MAX_POOL = {1: F.max_pool1d, 2: F.max_pool2d, 3: F.max_pool3d}
 _AVG_POOL = {1: F.avg_pool1d, 2: F.avg_pool2d, 3: F.avg_pool3d}
 
 
-def conv(inputs, kernel, strides, padding, data_format, dilation_rate):
+def conv(inputs, kernel, strides, padding, data_format, dilation_rate, bias=None,
+         activation=None):
+    out = _conv(inputs, kernel, strides, padding, data_format, dilation_rate, bias)
+    if activation is None:
+        return out
+    if torch.is_grad_enabled() and out.requires_grad:
+        return _OUT_OF_PLACE[activation](out)
+    return _IN_PLACE[activation](out)  # a fresh output: activated where it lies
+
+
+def _conv(inputs, kernel, strides, padding, data_format, dilation_rate, bias):
     n = inputs.ndim - 2
     x = _channels_first(inputs, data_format)
     groups = x.shape[1] // kernel.shape[-2]
@@ -188,7 +198,8 @@ def conv(inputs, kernel, strides, padding, data_format, dilation_rate):
             pad = tuple(lo for lo, _ in pads)
         else:
             x = _pad(x, pads, 0.0)
-    out = _CONV[n](x, weight, stride=strides, padding=pad, dilation=dilation_rate, groups=groups)
+    out = _CONV[n](x, weight, bias, stride=strides, padding=pad, dilation=dilation_rate,
+                   groups=groups)
     return _restore(out, data_format)
 
 

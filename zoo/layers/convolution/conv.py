@@ -36,6 +36,9 @@ class BaseConv(Layer):
                              f"not supported.")
         self._activation_id = activation
         self.activation = activations.get(activation)
+        # a named activation the conv op applies itself (with the bias, in one call)
+        self._conv_activation = activation if isinstance(activation, str) \
+            and activation in ops.nn.LINEAR_ACTIVATIONS else None
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
@@ -67,10 +70,10 @@ class BaseConv(Layer):
         if self._causal_pad is not None:
             inputs = ops.pad(inputs, self._causal_pad)
         x = ops.conv(inputs, self.kernel.value, strides=self.strides,
-                     padding=self._conv_padding, dilation_rate=self.dilation_rate)
-        if self.bias is not None:
-            x = ops.add(x, self.bias.value)
-        if self.activation is not None:
+                     padding=self._conv_padding, dilation_rate=self.dilation_rate,
+                     bias=None if self.bias is None else self.bias.value,
+                     activation=self._conv_activation)
+        if self.activation is not None and self._conv_activation is None:
             x = self.activation(x)
         return x
 

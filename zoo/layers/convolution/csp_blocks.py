@@ -47,11 +47,13 @@ class ChannelSplit(Layer):
 def conv_bn_act(x, filters, kernel_size=1, strides=1, prefix="conv", dtype=None, fused=False):
     """conv(k, s, pad k//2, no bias) -> BN(eps 1e-3) -> SiLU; ``fused``: conv with a bias
     (the BatchNorm folded into it, see ``fold_batch_norm``) -> SiLU."""
+    if fused:  # one call: conv + bias + SiLU
+        return Conv2D(filters, kernel_size, strides=strides, padding=kernel_size // 2,
+                      activation="silu", name=f"{prefix}_conv", dtype=dtype)(x)
     x = Conv2D(filters, kernel_size, strides=strides, padding=kernel_size // 2,
-               use_bias=fused, name=f"{prefix}_conv", dtype=dtype)(x)
-    if not fused:
-        x = BatchNormalization(epsilon=BN_EPSILON, momentum=BN_MOMENTUM, name=f"{prefix}_bn",
-                               dtype=dtype)(x)
+               use_bias=False, name=f"{prefix}_conv", dtype=dtype)(x)
+    x = BatchNormalization(epsilon=BN_EPSILON, momentum=BN_MOMENTUM, name=f"{prefix}_bn",
+                           dtype=dtype)(x)
     return Activation("silu", name=f"{prefix}_act", dtype=dtype)(x)
 
 
