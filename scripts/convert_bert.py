@@ -15,20 +15,11 @@ import json
 import os
 import sys
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from convert_common import local_directory, save_check_upload  # noqa: E402
 
 TASKS = {"BertForMaskedLM": "masked_lm", "BertForPreTraining": "masked_lm",
          "BertForSequenceClassification": "classifier"}
-
-
-def local_directory(source):
-    """The local directory holding SRC's files (downloaded through the hub when remote)."""
-    if os.path.isdir(source):
-        return source
-    from zoo.hub import download
-
-    return download.resolve(source).path
 
 
 def choose_task(directory, task):
@@ -71,16 +62,6 @@ def sample_inputs(model):
     return x
 
 
-def max_difference(a, b):
-    import numpy as np
-
-    from zoo import ops
-
-    if isinstance(a, dict):
-        return max(max_difference(a[k], b[k]) for k in a)
-    return float(np.max(np.abs(ops.convert_to_numpy(a) - ops.convert_to_numpy(b))))
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("source", help="transformers checkpoint directory or hub handle")
@@ -92,28 +73,11 @@ def main(argv=None):
                         help="upload the preset to hf://org/name afterwards")
     args = parser.parse_args(argv)
 
-    import zoo
-
     directory = local_directory(args.source)
     task = choose_task(directory, args.task)
     model = load(directory, task, args.num_classes)
-    model.save_to_preset(args.destination, source=f"converted from {args.source}")
-    reloaded = zoo.Model.from_preset(args.destination)
-    x = sample_inputs(model)
-    difference = max_difference(model(x), reloaded(x))
-    print(f"{type(model).__name__} ({model.count_params():,} parameters) -> "
-          f"{args.destination}; reloaded max |difference| = {difference:.2e}")
-    if difference > 1e-5:
-        print("error: the reloaded preset does not reproduce the converted model",
-              file=sys.stderr)
-        return 1
-    if args.upload:
-        from zoo.hub import upload_preset
-
-        info = upload_preset(args.upload, args.destination)
-        print(f"uploaded to {args.upload} at commit {getattr(info, 'commit', '?')}")
-    return 0
-
+    return save_check_upload(model, sample_inputs(model), args.destination, args.upload,
+                             source=f"converted from {args.source}")
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -13,16 +13,8 @@ import json
 import os
 import sys
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
-
-
-def local_directory(source):
-    if os.path.isdir(source):
-        return source
-    from zoo.hub import download
-
-    return download.resolve(source).path
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from convert_common import local_directory, save_check_upload  # noqa: E402
 
 
 def choose_task(directory, task):
@@ -45,17 +37,6 @@ def sample_inputs(model):
             "padding_mask": mask}
 
 
-def max_difference(a, b, mask):
-    import numpy as np
-
-    from zoo import ops
-
-    if isinstance(a, dict):
-        return max(max_difference(a[k], b[k], mask) for k in a)
-    diff = np.abs(ops.convert_to_numpy(a) - ops.convert_to_numpy(b))
-    return float(diff[mask.astype(bool)].max())
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("source", help="transformers checkpoint directory or hub handle")
@@ -65,29 +46,14 @@ def main(argv=None):
                         help="upload the preset to hf://org/name afterwards")
     args = parser.parse_args(argv)
 
-    import zoo
     from zoo.models import OPTBackbone, OPTCausalLM
 
     directory = local_directory(args.source)
     task = choose_task(directory, args.task)
     model = (OPTCausalLM if task == "causal_lm" else OPTBackbone).from_preset(directory)
-    model.save_to_preset(args.destination, source=f"converted from {args.source}")
-    reloaded = zoo.Model.from_preset(args.destination)
     x = sample_inputs(model)
-    difference = max_difference(model(x), reloaded(x), x["padding_mask"])
-    print(f"{type(model).__name__} ({model.count_params():,} parameters) -> "
-          f"{args.destination}; reloaded max |difference| = {difference:.2e}")
-    if difference > 1e-5:
-        print("error: the reloaded preset does not reproduce the converted model",
-              file=sys.stderr)
-        return 1
-    if args.upload:
-        from zoo.hub import upload_preset
-
-        info = upload_preset(args.upload, args.destination)
-        print(f"uploaded to {args.upload} at commit {getattr(info, 'commit', '?')}")
-    return 0
-
+    return save_check_upload(model, x, args.destination, args.upload,
+                             source=f"converted from {args.source}", mask=x["padding_mask"])
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -14,17 +14,8 @@ import argparse
 import os
 import sys
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
-
-
-def max_difference(a, b):
-    import numpy as np
-
-    from zoo import ops
-
-    return max(float(np.abs(ops.convert_to_numpy(a[k]) - ops.convert_to_numpy(b[k])).max())
-               for k in a)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from convert_common import save_check_upload  # noqa: E402
 
 
 def main(argv=None):
@@ -39,29 +30,15 @@ def main(argv=None):
 
     import numpy as np
 
-    import zoo
     from zoo.models.yolov8 import ultralytics_checkpoint  # noqa: F401  (the loader)
     from zoo.models.yolov8.detector import YOLOv8Detector
 
     model = YOLOv8Detector.from_preset(args.source)
-    model.save_to_preset(args.destination, source=f"converted from {args.source} (ultralytics)")
-    reloaded = zoo.Model.from_preset(args.destination)
     images = np.random.default_rng(0).random((1, args.size, args.size, 3)).astype("float32")
-    difference = max_difference(model(images), reloaded(images))
     names = getattr(model, "class_names", None) or []
-    print(f"{type(model).__name__} ({model.count_params():,} parameters, {len(names)} "
-          f"classes) -> {args.destination}; reloaded max |difference| = {difference:.2e}")
-    if difference > 1e-5:
-        print("error: the reloaded preset does not reproduce the converted model",
-              file=sys.stderr)
-        return 1
-    if args.upload:
-        from zoo.hub import upload_preset
-
-        info = upload_preset(args.upload, args.destination)
-        print(f"uploaded to {args.upload} at commit {getattr(info, 'commit', '?')}")
-    return 0
-
+    return save_check_upload(model, images, args.destination, args.upload,
+                             source=f"converted from {args.source} (ultralytics)",
+                             details=f", {len(names)} classes")
 
 if __name__ == "__main__":
     sys.exit(main())
