@@ -350,6 +350,8 @@ ATTENTION_CASES = [  # (q shape, kv shape, options)
     ((1, 2, 4, 3), (1, 3, 2, 3), {"mask": True}),  # grouped-query attention
     ((1, 1, 2, 3), (1, 4, 2, 3), {"is_causal": True}),  # one decoding step
     ((1, 3, 2, 4), (1, 3, 2, 4), {"mask": "2d", "value_dim": 2}),  # (q_len, kv_len) mask
+    ((2, 3, 2, 4), (2, 5, 2, 4), {"mask": "keys"}),  # a key padding mask (B, 1, 1, S)
+    ((2, 4, 4, 3), (2, 4, 2, 3), {"mask": "keys", "is_causal": True}),
 ]
 
 
@@ -358,7 +360,10 @@ def _attention_inputs(q_shape, kv_shape, opts):
     value_dim = kwargs.pop("value_dim", kv_shape[-1])
     q, k, v = _randn(*q_shape), _randn(*kv_shape), _randn(*kv_shape[:3], value_dim)
     shape = (q_shape[0], q_shape[2], q_shape[1], kv_shape[1])
-    if opts.get("mask") == "2d":
+    if opts.get("mask") == "keys":
+        kwargs["mask"] = np.random.rand(shape[0], 1, 1, shape[3]) > 0.3
+        kwargs["mask"][..., 0] = True
+    elif opts.get("mask") == "2d":
         kwargs["mask"] = np.random.rand(*shape[2:]) > 0.3
         kwargs["mask"][:, 0] = True
     elif opts.get("mask"):
@@ -400,6 +405,21 @@ def test_attention_in_blocks_of_queries(monkeypatch, q_shape, kv_shape, opts):
     monkeypatch.setattr(numpy_nn, "_SCORES_PER_BLOCK", 1)  # one query row per block
     blocks = ops.convert_to_numpy(ops.dot_product_attention(q, k, v, **kwargs))
     np.testing.assert_allclose(blocks, whole, atol=1e-6)
+
+
+@pytest.mark.skipif(BACKEND != "jax", reason="jax's attention one (batch, head) at a time")
+@pytest.mark.parametrize("q_shape,kv_shape,opts", ATTENTION_CASES)
+def test_attention_one_head_at_a_time(monkeypatch, q_shape, kv_shape, opts):
+    """jax maps long attention over the batch's heads (no bias, at most a key mask): the
+    same result as the whole-batch form."""
+    from zoo.backend.jax import nn as jax_nn
+
+    q, k, v, kwargs = _attention_inputs(q_shape, kv_shape, opts)
+    whole = ops.convert_to_numpy(ops.dot_product_attention(q, k, v, **kwargs))
+    monkeypatch.setattr(jax_nn, "MAPPED_ATTENTION_MIN", 1)
+    mapped = ops.convert_to_numpy(ops.dot_product_attention(q, k, v, **kwargs))
+    np.testing.assert_allclose(mapped, whole, atol=1e-6)
+    check_op("dot_product_attention", _attention_ref, q, k, v, kwargs=kwargs, atol=1e-5)
 
 
 def test_attention_fully_masked_row_averages_values():

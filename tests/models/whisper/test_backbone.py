@@ -80,8 +80,14 @@ def test_parity_with_transformers(references, name):
         exact = ref[key + "_f64"][keep] if key == "decoder_output" else ref[key + "_f64"]
         theirs = ref[key][keep] if key == "decoder_output" else ref[key]
         # These large random weights amplify rounding: transformers' own fp32 result is
-        # ~1.5e-5 from the float64 one on en_80. zoo's fp32 must be as close to the exact
-        # value as 1e-5, or as twice transformers' fp32 where that is further.
+        # ~1.5e-5 from the float64 one on en_80. zoo's fp32 must be within 1e-5 of
+        # transformers' fp32 (the issue's parity), or as close to the exact value as 1e-5
+        # or twice transformers' fp32 error: which of the two holds depends on the CPU's
+        # kernels (on an AVX-512 Xeon, jax's en_80 decoder is 9.9e-6 from transformers and
+        # 1.05e-5 from float64; v3_128's 1.7e-5 from transformers, 8.4e-6 from float64).
         bound = max(1e-5, 2 * float(np.abs(theirs - exact).max()))
         error = float(np.abs(ours - exact).max())
-        assert error <= bound, f"{name} {key}: {error:.2e} from float64 (bound {bound:.2e})"
+        to_theirs = float(np.abs(ours - theirs).max())
+        assert error <= bound or to_theirs <= 1e-5, \
+            f"{name} {key}: {error:.2e} from float64 (bound {bound:.2e}), {to_theirs:.2e} " \
+            f"from transformers' fp32 (bound 1e-5)"
