@@ -225,7 +225,7 @@ class BackendTrainer:
             self._test_fn = test_function
         return self._test_fn
 
-    def make_generate_function(self, fn, static_argnums=()):
+    def make_generate_function(self, fn, static_argnums=(), library_kernels=False):
         """``fn(*args)`` (an inference loop over this model) as one ``jax.jit``-compiled
         pure function of the model's variable values: compiled once per input shape (and
         value of the static arguments), the weights passed in, never baked in."""

@@ -24,7 +24,7 @@ class BackendTrainer(EagerTrainer):
     def make_predict_function(self):
         return self.predict_step
 
-    def make_generate_function(self, fn, static_argnums=()):
+    def make_generate_function(self, fn, static_argnums=(), library_kernels=False):
         """NumPy runs ``fn`` as it is (eagerly)."""
         def run(*args):
             return fn(*args)

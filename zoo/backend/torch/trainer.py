@@ -96,7 +96,7 @@ class BackendTrainer(EagerTrainer):
             self._test_fn = test_function
         return self._test_fn
 
-    def make_generate_function(self, fn, static_argnums=()):
+    def make_generate_function(self, fn, static_argnums=(), library_kernels=False):
         """``fn(*args)`` run eagerly under ``torch.inference_mode`` (no autograd graph):
         each generation step is the model call and a few tensor ops, no host syncs
         beyond the loop's stop test."""

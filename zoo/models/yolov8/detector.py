@@ -177,7 +177,8 @@ def _detect_function(detector, options):
                 predictions["boxes"], predictions["scores"], iou_threshold=iou,
                 score_threshold=score, max_detections=max_detections, class_agnostic=agnostic)
 
-        functions[options] = detector.make_generate_function(run)
+        # a convolution network: TensorFlow's oneDNN convolutions beat XLA's on the CPU
+        functions[options] = detector.make_generate_function(run, library_kernels=True)
     return functions[options]
 
 
