@@ -26,6 +26,8 @@ import os
 
 import numpy as np
 
+from zoo.models import image_io
+
 COMPONENT_KINDS = ("tokenizer", "audio_converter", "image_converter")
 AUDIO_SUFFIXES = (".wav", ".flac", ".mp3", ".ogg", ".m4a")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
@@ -113,16 +115,12 @@ class ImageConverter(PreprocessingComponent):
     def accepts(self, x):
         """An image (H, W, C) or batch (B, H, W, C) array, a PIL image, a list of them, or
         image file paths."""
-        if _is_path(x, IMAGE_SUFFIXES) or _is_pil_image(x):
+        if _is_path(x, IMAGE_SUFFIXES) or image_io.is_pil_image(x):
             return True
         if isinstance(x, np.ndarray):
             return x.dtype.kind in "uif" and x.ndim in (3, 4) and x.shape[-1] in (1, 3, 4)
         first = _first(x)
         return first is not None and not isinstance(first, (list, tuple)) and self.accepts(first)
-
-
-def _is_pil_image(x):
-    return hasattr(x, "getbands") and hasattr(x, "size") and hasattr(x, "mode")
 
 
 class Preprocessor:
