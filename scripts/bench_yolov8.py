@@ -22,7 +22,9 @@ DetectionModel (torch eager), same weights, forward + NMS; and the NMS alone.
      ``zoo.ops.non_max_suppression`` (jax.jit / XLA tf.function, eager on torch, numpy);
    each side's kept boxes are reported (fp32: they agree);
 4. timing: a warm-up call per side (zoo's first compiles on jax/tf), then ``--rounds``
-   rounds of one call per side in turn, each side's best call counts; GFLOPs counted from
+   rounds in which each side in turn, after ``--settle`` seconds of rest, makes ``--calls``
+   consecutive calls (3: steady state, as a stream of images runs; ``--calls 1`` times
+   one image after idling); each side's best call counts; GFLOPs counted from
    the fused conv shapes (ultralytics reports 8.7 / 28.6 per image at 640), GFLOP/s, and
    the machine's GEMM rate.
 
@@ -343,12 +345,16 @@ def print_table(rows, per_image):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     add_common_options(parser, "jax,torch,tensorflow,numpy", measures=MEASURES,
-                       rounds_help="rounds of one timed call per side (the best counts)")
+                       rounds_help="rounds of --calls timed calls per side (the best counts)")
     parser.add_argument("--small", action="store_true",
                         help="a quick check: 320 px, one round")
     parser.add_argument("--settle", type=float, default=0.5,
-                        help="seconds of rest before each timed call (idle threads of the "
+                        help="seconds of rest before each side's turn (idle threads of the "
                              "other side stop spinning)")
+    parser.add_argument("--calls", type=int, default=3,
+                        help="consecutive timed calls per side per round (the first after "
+                             "the rest runs on cold caches and sleeping thread pools; the "
+                             "best call counts)")
     args = parser.parse_args(argv)
     if args.worker:
         return serve(make_worker(args.worker), args.dir)
@@ -357,7 +363,8 @@ def main(argv=None):
     if args.small:
         args.rounds = 1
     print(f"YOLOv8 n and s, nc 80, random weights and BatchNorm statistics; "
-          f"{'320' if args.small else '640'} px bus.jpg; rounds {args.rounds}, best call; code "
+          f"{'320' if args.small else '640'} px bus.jpg; rounds {args.rounds} of {args.calls} "
+          f"calls, best call; code "
           f"of commit {commit()}")
     print(f"{cpu_line(bf16=True)}\nvector flags: {vector_flags()}\n{clock_line()}")
     numpy_gemm = gemm_rate(np.matmul, lambda a: a, GEMM)
@@ -365,8 +372,9 @@ def main(argv=None):
                                          if p)}
     rows = []
     with tempfile.TemporaryDirectory(prefix="zoo-bench-yolov8-") as directory:
-        results = run_measures(__file__, directory, backends, measures, args.rounds, 1,
-                               args.small, REFERENCE, reference_env=env, settle=args.settle)
+        results = run_measures(__file__, directory, backends, measures, args.rounds,
+                               max(1, args.calls), args.small, REFERENCE, reference_env=env,
+                               settle=args.settle)
         info = next(results)[1]
         per_image = info.pop("gflops_per_image")
         print(f"ultralytics: {info}; torch threads {info['threads']} on both sides (the "
