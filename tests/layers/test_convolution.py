@@ -142,3 +142,26 @@ def test_conv3d_and_depthwise_conv1d():
     kernel = layer.get_weights()[0]
     assert_close(out, conv_ref(x, kernel.reshape(3, 1, 4), (1,), "valid", (1,), groups=4),
                  atol=1e-4)
+
+
+
+def test_conv_follows_new_weights_after_inference():
+    """Outside autograd, torch keeps each kernel's laid-out copy between calls: assigning
+    new weights must show in the next call (the copy follows the kernel's version)."""
+    import contextlib
+
+    from tests.conftest import BACKEND
+
+    layer = layers.Conv2D(4, 3, padding="same")
+    x = np.random.RandomState(0).randn(1, 6, 6, 3).astype("float32")
+    no_grad = contextlib.nullcontext
+    if BACKEND == "torch":
+        import torch
+
+        no_grad = torch.no_grad
+    for step in range(3):
+        with no_grad():
+            out = to_numpy(layer(x))
+        kernel, bias = layer.get_weights()
+        assert_close(out, conv_ref(x, kernel, (1, 1), "same", (1, 1)) + bias, atol=1e-4)
+        layer.kernel.assign(kernel * -2.0 + step)

@@ -189,7 +189,7 @@ def _conv(inputs, kernel, strides, padding, data_format, dilation_rate, bias):
     n = inputs.ndim - 2
     x = _channels_first(inputs, data_format)
     groups = x.shape[1] // kernel.shape[-2]
-    weight = kernel.permute(n + 1, n, *range(n))  # (*spatial, in, out) -> (out, in, *spatial)
+    weight = _conv_weight(kernel, n, x.is_contiguous(memory_format=torch.channels_last))
     pad = 0
     if padding != "valid":  # "same" or explicit (before, after) pairs
         pads = padding if isinstance(padding, tuple) else \
@@ -201,6 +201,24 @@ def _conv(inputs, kernel, strides, padding, data_format, dilation_rate, bias):
     out = _CONV[n](x, weight, bias, stride=strides, padding=pad, dilation=dilation_rate,
                    groups=groups)
     return _restore(out, data_format)
+
+
+def _conv_weight(kernel, n, channels_last):
+    """The (*spatial, in, out) kernel as torch's (out, in, *spatial) weight. oneDNN lays a
+    permuted view out again on every call (~5 ms of a YOLOv8n forward at batch 1), so
+    outside autograd the laid-out copy stays on the kernel tensor until the kernel changes
+    in place (its version) or the layout asked for does."""
+    weight = kernel.permute(n + 1, n, *range(n))
+    if (torch.is_grad_enabled() and kernel.requires_grad) or \
+            type(kernel) not in (torch.Tensor, torch.nn.Parameter) or kernel.is_inference():
+        return weight  # training, tracing (fake tensors) or no version counter: no cache
+    layout = torch.channels_last if n == 2 and channels_last else torch.contiguous_format
+    key = (kernel._version, layout)
+    cached = getattr(kernel, "_zoo_conv_weight", None)
+    if cached is None or cached[0] != key:
+        cached = key, weight.contiguous(memory_format=layout)
+        kernel._zoo_conv_weight = cached
+    return cached[1]
 
 
 def max_pool(inputs, pool_size, strides, padding, data_format):
