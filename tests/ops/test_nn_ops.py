@@ -83,6 +83,17 @@ def test_gelu(approximate):
     check_op("gelu", ref, x, kwargs={"approximate": approximate})
 
 
+def test_exact_gelu_float32_over_a_wide_range():
+    """Large inputs (several chunks of the numpy backend's float32 pass), |x| up to 1e4,
+    zeros and NaN: within float32 rounding of the float64 result."""
+    x = np.random.RandomState(3).randn(100_003).astype("float32") * 4
+    x[:6] = [0.0, -0.0, np.nan, 1e4, -1e4, -40.0]
+    want = 0.5 * x.astype("float64") * (1 + _erf(x.astype("float64") / np.sqrt(2)))
+    got = ops.convert_to_numpy(ops.gelu(x, approximate=False)).astype("float64")
+    np.testing.assert_array_equal(got[:6], [0, 0, np.nan, 1e4, 0, 0])
+    np.testing.assert_allclose(got[6:], want[6:], rtol=0, atol=1e-6 * max(1, np.abs(x[6:]).max()))
+
+
 def test_elu_alpha_and_leaky_slope():
     x = np.array([-2.0, -0.5, 0.5, 3.0], "float32")
     check_op("elu", lambda x, alpha: np.where(x > 0, x, alpha * np.expm1(x)), x,
