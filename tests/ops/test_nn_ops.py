@@ -418,6 +418,24 @@ def test_attention_in_blocks_of_queries(monkeypatch, q_shape, kv_shape, opts):
     np.testing.assert_allclose(blocks, whole, atol=1e-6)
 
 
+@pytest.mark.skipif(BACKEND != "numpy", reason="the numpy backend's per-head attention")
+@pytest.mark.parametrize("rows", [1, 1 << 18])
+@pytest.mark.parametrize("q_shape,kv_shape,opts", ATTENTION_CASES)
+def test_attention_per_head(monkeypatch, q_shape, kv_shape, opts, rows):
+    """numpy runs long attention one head and one block of query rows at a time (scale on
+    the queries, the softmax's division on the output): the reference's result."""
+    from zoo.backend.numpy import nn as numpy_nn
+
+    q, k, v, kwargs = _attention_inputs(q_shape, kv_shape, opts)
+    monkeypatch.setattr(numpy_nn, "_PER_HEAD_MIN", 1)
+    monkeypatch.setattr(numpy_nn, "_PER_HEAD_SCORES", rows)
+    check_op("dot_product_attention", _attention_ref, q, k, v, kwargs=kwargs, atol=1e-5)
+    masked = np.array([True, False]).reshape(1, 1, 2, 1) & np.ones((1, 1, 1, 3), bool)
+    q, k, v = _randn(1, 2, 1, 4), _randn(1, 3, 1, 4), _randn(1, 3, 1, 4)
+    out = ops.convert_to_numpy(ops.dot_product_attention(q, k, v, mask=masked))
+    np.testing.assert_allclose(out[0, 1, 0], v[0, :, 0].mean(0), atol=1e-5)
+
+
 @pytest.mark.skipif(BACKEND != "jax", reason="jax's attention one (batch, head) at a time")
 @pytest.mark.parametrize("q_shape,kv_shape,opts", ATTENTION_CASES)
 def test_attention_one_head_at_a_time(monkeypatch, q_shape, kv_shape, opts):
