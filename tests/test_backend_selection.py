@@ -77,3 +77,24 @@ def test_frameworks_imported_only_under_backend():
             if f.endswith(".py") and pattern.search(open(os.path.join(folder, f)).read()):
                 offenders.append(os.path.join(folder, f))
     assert offenders == []
+
+
+@pytest.mark.skipif(os.environ.get("ZOO_BACKEND", "jax") != "jax", reason="the jax backend")
+def test_jax_convolutions_leave_ynnpack_unless_the_user_chose():
+    """zoo's jax backend adds XLA:CPU's flag that keeps convolutions off YNNPACK (faster
+    convolutions, see zoo/backend/jax/__init__.py) before jax opens its backend; a ynn
+    setting already in XLA_FLAGS is the user's and stays as it was."""
+    code = ("import os, zoo, zoo.ops as ops, numpy as np; "
+            "ops.convert_to_numpy(ops.conv(np.ones((1, 4, 4, 2), 'float32'), "
+            "np.ones((3, 3, 2, 2), 'float32'), padding='same')); print(os.environ['XLA_FLAGS'])")
+    env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
+    ours = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=dict(env, ZOO_BACKEND="jax", PYTHONPATH=ROOT), timeout=300)
+    assert ours.returncode == 0, ours.stderr
+    assert ours.stdout.split() == ["--xla_cpu_experimental_ynn_fusion_type=-individual_convolution"]
+    user = "--xla_cpu_experimental_ynn_fusion_type="
+    theirs = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env=dict(env, ZOO_BACKEND="jax", PYTHONPATH=ROOT, XLA_FLAGS=user),
+                            timeout=300)
+    assert theirs.returncode == 0, theirs.stderr
+    assert theirs.stdout.split() == [user]
