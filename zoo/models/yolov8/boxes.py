@@ -48,7 +48,8 @@ def bbox_to_distance(anchor_points, bbox, reg_max=16):
 class YOLOv8Decode(Layer):
     """Head maps -> pre-NMS predictions.
 
-    inputs: [(B, H_i, W_i, 4 * reg_max + num_classes)] for strides 8, 16, 32
+    inputs: {"boxes": [(B, H_i, W_i, 4 * reg_max)], "classes": [(B, H_i, W_i, num_classes)]}
+    for strides 8, 16, 32 (the two branches apart: no concatenation to split again)
     outputs: {"boxes": (B, A, 4) xyxy in input pixels, "scores": (B, A, num_classes) sigmoid}
     """
 
@@ -59,7 +60,8 @@ class YOLOv8Decode(Layer):
         self.strides = tuple(int(s) for s in strides)
         self.built = True
 
-    def compute_output_spec(self, features):
+    def compute_output_spec(self, maps):
+        features = maps["classes"]
         b = features[0].shape[0]
         sizes = [f.shape[1] * f.shape[2] if None not in f.shape[1:3] else None
                  for f in features]
@@ -67,18 +69,19 @@ class YOLOv8Decode(Layer):
         return {"boxes": SymbolicTensor((b, a, 4), "float32"),
                 "scores": SymbolicTensor((b, a, self.num_classes), "float32")}
 
-    def call(self, features):
-        shapes = [tuple(f.shape[1:3]) for f in features]
+    def call(self, maps):
+        shapes = [tuple(f.shape[1:3]) for f in maps["classes"]]
         points, strides = make_anchors(shapes, self.strides)
-        flat = [ops.reshape(f, (f.shape[0], f.shape[1] * f.shape[2], f.shape[3]))
-                for f in features]
-        x = ops.cast(ops.concatenate(flat, axis=1), "float32")       # (B, A, 4R + C)
-        box_logits = x[..., :4 * self.reg_max]
-        class_logits = x[..., 4 * self.reg_max:]
-        distances = dfl_decode(box_logits, self.reg_max)               # (B, A, 4)
+
+        def flat(features):  # levels -> (B, A, channels) in float32
+            rows = [ops.reshape(f, (f.shape[0], f.shape[1] * f.shape[2], f.shape[3]))
+                    for f in features]
+            return ops.cast(ops.concatenate(rows, axis=1), "float32")
+
+        distances = dfl_decode(flat(maps["boxes"]), self.reg_max)     # (B, A, 4)
         boxes = distance_to_bbox(distances, ops.convert_to_tensor(points))
         boxes = ops.multiply(boxes, ops.convert_to_tensor(strides))
-        return {"boxes": boxes, "scores": ops.sigmoid(class_logits)}
+        return {"boxes": boxes, "scores": ops.sigmoid(flat(maps["classes"]))}
 
     def get_config(self):
         return {**super().get_config(), "num_classes": self.num_classes,

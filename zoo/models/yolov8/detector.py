@@ -70,7 +70,7 @@ class YOLOv8Detector(Task):
         levels = [n3, n4, n5]
         box_ch = max(16, n3.shape[-1] // 4, reg_max * 4)
         cls_ch = max(n3.shape[-1], min(num_classes, 100))
-        head_maps = []
+        box_maps, class_maps = [], []
         for i, (f, stride) in enumerate(zip(levels, STRIDES)):
             b = conv_bn_act(f, box_ch, 3, prefix=f"model_22_cv2_{i}_0", **opts)
             b = conv_bn_act(b, box_ch, 3, prefix=f"model_22_cv2_{i}_1", **opts)
@@ -81,10 +81,10 @@ class YOLOv8Detector(Task):
             class_bias = math.log(5 / num_classes / (640 / stride) ** 2)
             c = layers.Conv2D(num_classes, 1, bias_initializer=initializers.Constant(class_bias),
                               name=f"model_22_cv3_{i}_2", dtype=dtype)(c)
-            head_maps.append(layers.Concatenate(axis=-1, name=f"model_22_level_{i}",
-                                                dtype=dtype)([b, c]))
+            box_maps.append(b)
+            class_maps.append(c)
         outputs = YOLOv8Decode(num_classes, reg_max, STRIDES, name="decode",
-                               dtype=dtype)(head_maps)
+                               dtype=dtype)({"boxes": box_maps, "classes": class_maps})
         super().__init__(inputs=images, outputs=outputs, name=name or "yolov8_detector",
                          dtype=dtype, **kwargs)
         self.backbone = backbone
