@@ -59,8 +59,8 @@ def silu(x):
 
 
 def gelu(x, approximate):
-    if x.dtype == np.float32 and not approximate:
-        return _gelu_float32(x)
+    if x.dtype.name in ("float32", "bfloat16", "float16") and not approximate:
+        return _gelu_float32(x.astype(np.float32, copy=False)).astype(x.dtype, copy=False)
     y = x.astype(np.float64)
     if approximate:
         out = 0.5 * y * (1 + np.tanh(math.sqrt(2 / math.pi) * (y + 0.044715 * y ** 3)))
