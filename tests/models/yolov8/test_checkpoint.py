@@ -238,6 +238,34 @@ def test_local_pt_matches_ultralytics(checkpoints):
     assert type(generic) is YOLOv8Detector
 
 
+def test_from_preset_overrides_reach_the_head_and_the_backbone_loads_alone(checkpoints):
+    """The loader plans like every CheckpointLoader: head settings are overridable, what
+    the checkpoint fixes is refused by name, and YOLOv8Backbone.from_preset gives the
+    checkpoint's modules 0-9 with their weights."""
+    from zoo.models.yolov8.backbone import YOLOv8Backbone
+    from zoo.models.yolov8.detector import YOLOv8Detector
+
+    path = trainer_path(checkpoints)
+    detector = YOLOv8Detector.from_preset(path, score_threshold=0.4, max_detections=9)
+    assert (detector.score_threshold, detector.max_detections) == (0.4, 9)
+    assert detector.preprocessor is not None and detector.preprocessor.image_converter
+    assert_matches_ultralytics(detector, checkpoints)
+    for fixed in ({"num_classes": 3}, {"class_names": ["a"] * 5}):
+        with pytest.raises(PresetError, match="set by the checkpoint"):
+            YOLOv8Detector.from_preset(path, **fixed)
+    backbone = YOLOv8Backbone.from_preset(path)
+    assert type(backbone) is YOLOv8Backbone
+    mine = {p: to_numpy(v.value) for p, v in backbone.variable_paths().items()}
+    theirs = {p: to_numpy(v.value) for p, v in detector.backbone.variable_paths().items()}
+    assert mine.keys() == theirs.keys() and len(mine) > 50
+    for name in mine:
+        np.testing.assert_array_equal(mine[name], theirs[name])
+    with pytest.raises(PresetError, match="converts to YOLOv8Backbone, not a"):
+        from zoo.models.bert import BertBackbone
+
+        BertBackbone.from_preset(path)
+
+
 def test_scale_m_with_seven_classes_matches_ultralytics(checkpoints):
     """A second scale (m: depth 0.67, width 0.75, max_channels 768), random weights, BN
     statistics and head biases, 7 classes, a 96 x 64 input."""

@@ -61,10 +61,13 @@ def _variable_of(key):
     return layer, leaf, None  # a conv bias
 
 
-def port_state_dict(detector, state_dict):
-    """Assign every variable of ``detector`` from ``state_dict`` (all checked first; an
-    unknown tensor, a missing one or a shape mismatch is an error naming it)."""
-    paths = detector.variable_paths()
+def port_state_dict(model, state_dict, skip_layers=(), strict=True):
+    """Assign the variables of ``model`` (a YOLOv8Detector, or its backbone) from
+    ``state_dict``, all checked first (a missing tensor or a shape mismatch is an error
+    naming it, and nothing is assigned). Layers named in ``skip_layers`` (already assigned)
+    are left as they are. With ``strict``, a tensor no layer of ``model`` takes is an error;
+    without it, it is left (a backbone takes the checkpoint's first ten modules)."""
+    paths = model.variable_paths()
     by_layer = {}
     for path in paths:
         layer, _, name = path.rpartition("/")
@@ -73,18 +76,18 @@ def port_state_dict(detector, state_dict):
     unused = []
     for key in state_dict.keys():
         target = _variable_of(key)
-        if target is None:
+        if target is None or target[0] in skip_layers:
             continue
         path = by_layer.get(target[:2])
         if path is None:
             unused.append(key)
             continue
         porter.port(path, key, target[2])
-    if unused:
-        raise ValueError(f"the checkpoint has tensors YOLOv8Detector has no variable for: "
-                         f"{unused[:8]}" + (" ..." if len(unused) > 8 else ""))
+    if unused and strict:
+        raise ValueError(f"the checkpoint has tensors {type(model).__name__} has no variable "
+                         f"for: {unused[:8]}" + (" ..." if len(unused) > 8 else ""))
     porter.apply()
-    return detector
+    return model
 
 
 def detector_from_state_dict(state_dict, yaml, names, dtype=None):

@@ -21,8 +21,10 @@ So no ``allow_pickle`` opt-in is needed to load one: ``from_preset("yolov8n.pt")
 ``from_preset("hf://org/repo/yolov8n.pt")`` and ``zoo convert yolov8n.pt out/`` just work.
 
 From the recorded model: the flat state_dict (torch's names, ``model.0.conv.weight`` ...),
-``yaml``, ``names`` and ``stride``; ``zoo.models.yolov8.convert.detector_from_state_dict``
-builds the detector and ports the weights. A checkpoint of another ultralytics task
+``yaml``, ``names`` and ``stride``; ``UltralyticsLoader`` (a CheckpointLoader) builds the
+backbone from the yaml's scale and the detector head with the class names, each variable
+getting its memory from the file, and ``zoo.models.yolov8.convert.port_state_dict`` ports
+the weights. A checkpoint of another ultralytics task
 (classification, segmentation, pose, oriented boxes, YOLO-World, RT-DETR) or another
 architecture (YOLO11's C3k2 layers, YOLOv10's head, the P2/P6 variants) is refused with an
 error saying what it is.
@@ -34,8 +36,8 @@ import zipfile
 import numpy as np
 
 from zoo.hub import restricted_pickle
-from zoo.hub.loaders import PresetLoader, register_loader
-from zoo.hub.loaders import classes
+from zoo.hub.loaders import register_loader
+from zoo.hub.loaders.checkpoint import CheckpointLoader
 from zoo.hub.preset_format import PresetError
 
 SUFFIXES = (".pt", ".pth")
@@ -234,26 +236,17 @@ def check_dfl(state_dict, path):
 
 # -- the loader -----------------------------------------------------------------------------
 
-FIXED_BY_CHECKPOINT = frozenset({"backbone", "num_classes", "class_names", "reg_max"})
-
-def build_detector(checkpoint, dtype=None):
-    """A YOLOv8Detector with the checkpoint's weights and class names."""
-    from zoo.models.yolov8 import convert
-
-    names = [checkpoint.names.get(i, f"class{i}") for i in range(int(checkpoint.yaml["nc"]))]
-    try:
-        return convert.detector_from_state_dict(checkpoint.state_dict, checkpoint.yaml,
-                                                names, dtype=dtype)
-    except (KeyError, ValueError) as error:
-        raise PresetError(f"{checkpoint.path}: cannot convert the checkpoint "
-                          f"({type(error).__name__}: {error}).") from error
+FIXED_BY_CHECKPOINT = frozenset({"num_classes", "class_names", "reg_max"})
 
 
 @register_loader
-class UltralyticsLoader(PresetLoader):
-    """Reads an ultralytics detection ``.pt`` (see the module docstring)."""
+class UltralyticsLoader(CheckpointLoader):
+    """Reads an ultralytics detection ``.pt`` (see the module docstring) as a YOLOv8Backbone
+    (the checkpoint's modules 0-9) and a YOLOv8Detector head (the neck and ``Detect``);
+    ``zoo.Model.from_preset`` gives the detector, with the checkpoint's class names."""
 
     kind = "ultralytics checkpoint"
+    description = "an ultralytics YOLOv8 detection checkpoint"
 
     def __init__(self, path, handle, allow_pickle=False):
         super().__init__(path, handle, allow_pickle)
@@ -275,41 +268,64 @@ class UltralyticsLoader(PresetLoader):
                 raise PresetError(f"{self.label}: {error}") from error
         return self._checkpoint
 
-    def load_model(self, cls, load_weights=True, dtype=None, overrides=None):
-        """The YOLOv8Detector (``zoo.Model``, a Task or YOLOv8Detector asked for) or its
-        backbone (YOLOv8Backbone or Backbone asked for). Weights are always loaded (a
-        checkpoint's architecture is only known with its tensors); ``overrides`` may set
-        the detector's head settings."""
+    def plan_model(self, cls, overrides):
         checkpoint = self.checkpoint()  # refuse what is not YOLOv8 before building anything
-        from zoo.models.yolov8.backbone import YOLOv8Backbone
-        from zoo.models.yolov8.detector import YOLOv8Detector
-
-        want_backbone = not classes.is_generic(cls) and issubclass(YOLOv8Backbone, cls) \
-            and not issubclass(YOLOv8Detector, cls)
-        if not (classes.is_generic(cls) or want_backbone or issubclass(YOLOv8Detector, cls)):
-            raise PresetError(f"{self.label} is an ultralytics YOLOv8 detection checkpoint, "
-                              f"which converts to YOLOv8Detector, not a {cls.__name__}.")
-        fixed = sorted(set(overrides or ()) & FIXED_BY_CHECKPOINT)
+        fixed = sorted(set(overrides) & FIXED_BY_CHECKPOINT)
         if fixed:
             raise PresetError(f"{self.label}: {', '.join(fixed)} is set by the checkpoint "
                               f"and cannot be overridden.")
-        detector = build_detector(checkpoint, dtype=dtype)
-        if overrides:
-            detector = _with_overrides(detector, overrides, checkpoint, self.label)
-        model = detector.backbone if want_backbone else detector
-        model._zoo_preset_source = self.source_text
-        return model
+        plan = super().plan_model(cls, overrides)
+        if plan.task_cls is not None:
+            nc = int(checkpoint.yaml["nc"])
+            plan.head_config = {"num_classes": nc, "class_names": [
+                str(checkpoint.names.get(i, f"class{i}")) for i in range(nc)]}
+        return plan
 
+    def backbone_class(self):
+        from zoo.models.yolov8.backbone import YOLOv8Backbone
 
-def _with_overrides(detector, overrides, checkpoint, label):
-    """The detector rebuilt from its config with ``overrides`` (head settings such as
-    score_threshold, iou_threshold, max_detections), the checkpoint's weights ported again."""
-    from zoo.models.yolov8 import convert
+        return YOLOv8Backbone
 
-    config = detector.get_config()
-    unknown = sorted(set(overrides) - set(config))
-    if unknown:
-        raise PresetError(f"{label}: YOLOv8Detector has no argument {', '.join(unknown)}.")
-    rebuilt = type(detector).from_config({**config, **overrides})
-    convert.port_state_dict(rebuilt, checkpoint.state_dict)
-    return rebuilt
+    def backbone_config(self):
+        from zoo.models.yolov8 import convert
+
+        return convert.backbone_config(self.checkpoint().yaml)
+
+    def saved_task(self):
+        from zoo.models.yolov8.detector import YOLOv8Detector
+
+        return YOLOv8Detector, {}
+
+    def read_weights(self):
+        return self.checkpoint().state_dict
+
+    def port_backbone_weights(self, backbone, state_dict):
+        self._port(backbone, state_dict, strict=False)
+
+    def head_porter(self, task_cls):
+        from zoo.models.yolov8.detector import YOLOv8Detector
+
+        if not issubclass(task_cls, YOLOv8Detector):
+            return None
+
+        def port_head(detector, state_dict):
+            backbone_layers = {layer.name for layer in
+                               detector.backbone._flatten_layers(include_self=False)}
+            self._port(detector, state_dict, skip_layers=backbone_layers)
+        return port_head
+
+    def _port(self, model, state_dict, **options):
+        from zoo.models.yolov8 import convert
+
+        try:
+            convert.port_state_dict(model, state_dict, **options)
+        except (KeyError, ValueError) as error:
+            raise PresetError(f"{self.path}: cannot convert the checkpoint "
+                              f"({type(error).__name__}: {error}).") from error
+
+    def make_component(self, kind, cls):
+        """ultralytics' predictor preprocessing (letterbox to 640): the checkpoint has no
+        other."""
+        from zoo.models.yolov8.image_converter import YOLOv8ImageConverter
+
+        return YOLOv8ImageConverter() if issubclass(YOLOv8ImageConverter, cls) else None
