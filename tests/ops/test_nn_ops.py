@@ -451,6 +451,40 @@ def test_attention_one_head_at_a_time(monkeypatch, q_shape, kv_shape, opts):
     check_op("dot_product_attention", _attention_ref, q, k, v, kwargs=kwargs, atol=1e-5)
 
 
+@pytest.mark.skipif(BACKEND != "tensorflow", reason="tensorflow's attention per head, in XLA")
+@pytest.mark.parametrize("q_shape,kv_shape,opts", ATTENTION_CASES)
+def test_attention_one_head_at_a_time_under_xla(monkeypatch, q_shape, kv_shape, opts):
+    """Under XLA, tensorflow loops long attention over the batch's heads (no bias, at most
+    a key mask): the reference's result, forward and gradient."""
+    import tensorflow as tf
+
+    from zoo.backend.tensorflow import nn as tf_nn
+
+    q, k, v, kwargs = _attention_inputs(q_shape, kv_shape, opts)
+    mapped = []
+    original = tf_nn._mapped_attention
+    monkeypatch.setattr(tf_nn, "MAPPED_ATTENTION_MIN", 1)
+    monkeypatch.setattr(tf_nn, "_mapped_attention",
+                        lambda *a: mapped.append(1) or original(*a))
+
+    @tf.function(jit_compile=True)
+    def run(q, k, v):
+        with tf.GradientTape() as tape:
+            tape.watch(q)
+            out = ops.dot_product_attention(q, k, v, **kwargs)
+            loss = tf.reduce_sum(out * out)
+        return out, tape.gradient(loss, q)
+
+    out, grad = run(*(tf.constant(a) for a in (q, k, v)))
+    np.testing.assert_allclose(out.numpy(), _attention_ref(q, k, v, **kwargs), atol=1e-5)
+    key_mask = "mask" not in kwargs or np.ndim(kwargs["mask"]) == 4 and \
+        np.shape(kwargs["mask"])[2] == 1
+    assert bool(mapped) == ("bias" not in kwargs and key_mask and q.shape[0] * q.shape[2] > 1)
+    unmapped_out, unmapped_grad = tf.function(run.python_function)(
+        *(tf.constant(a) for a in (q, k, v)))  # graph mode: the einsum form
+    np.testing.assert_allclose(grad.numpy(), unmapped_grad.numpy(), atol=1e-4)
+
+
 def test_attention_fully_masked_row_averages_values():
     q, k, v = _randn(1, 2, 1, 4), _randn(1, 3, 1, 4), _randn(1, 3, 1, 4)
     mask = np.array([True, False]).reshape(1, 1, 2, 1) & np.ones((1, 1, 1, 3), bool)

@@ -207,12 +207,56 @@ def _large_negative(dtype):
     return -0.7 * dtype.max
 
 
+# Under XLA, long attention (an encoder's 1500 x 1500) runs one (batch, head) at a time: a
+# while loop whose (T, S) scores stay in cache, where the whole-batch einsum streams a
+# (B, N, T, S) tensor through memory (as jax's backend does; see _mapped_attention).
+MAPPED_ATTENTION_MIN = 256 * 256
+
+
+def _maps_heads(query, key, bias, mask):
+    b, t, n = query.shape[:3]
+    s = key.shape[1]
+    key_mask = mask is None or (mask.shape.rank == 4 and mask.shape[2] == 1)
+    return bias is None and key_mask and None not in (b, t, n, s) and b * n > 1 \
+        and t * s >= MAPPED_ATTENTION_MIN and _in_xla(query)
+
+
+def _mapped_attention(query, key, value, mask, is_causal, scale, compute):
+    """query (B, T, N, H), key/value (B, S, N, H*) with heads matched, ``mask`` None or a
+    key mask (B or 1, N or 1, 1, S) -> (B, T, N, Hv), one head per loop step."""
+    b, t, n, h = query.shape
+    s, hv = key.shape[1], value.shape[-1]
+
+    def heads_first(x, length, width):
+        return tf.reshape(tf.transpose(x, (0, 2, 1, 3)), (b * n, length, width))
+
+    elems = (heads_first(tf.cast(query, compute), t, h), heads_first(tf.cast(key, compute), s, h),
+             heads_first(value, s, hv))
+    if mask is not None:
+        elems += (tf.reshape(tf.broadcast_to(mask[:, :, 0], (b, n, s)), (b * n, s)),)
+    causal = tf.linalg.band_part(tf.ones((t, s), tf.bool), -1, s - t) if is_causal else None
+    negative = tf.cast(_large_negative(query.dtype), compute)
+
+    def one(arrays):  # (T, H), (S, H), (S, Hv)[, (S,)] -> (T, Hv)
+        logits = tf.matmul(arrays[0], arrays[1], transpose_b=True) * tf.cast(scale, compute)
+        if mask is not None:
+            logits = tf.where(arrays[3][None, :], logits, negative)
+        if causal is not None:
+            logits = tf.where(causal, logits, negative)
+        return tf.matmul(tf.cast(tf.nn.softmax(logits, axis=-1), value.dtype), arrays[2])
+
+    out = tf.map_fn(one, elems, fn_output_signature=tf.TensorSpec((t, hv), value.dtype))
+    return tf.transpose(tf.reshape(out, (b, n, t, hv)), (0, 2, 1, 3))
+
+
 def dot_product_attention(query, key, value, bias, mask, is_causal, scale, fused=True):
     heads, kv_heads = query.shape[2], key.shape[2]
     if heads != kv_heads:
         key = tf.repeat(key, heads // kv_heads, axis=2)
         value = tf.repeat(value, heads // kv_heads, axis=2)
     compute = tf.float32 if query.dtype in (tf.float16, tf.bfloat16) else query.dtype
+    if _maps_heads(query, key, bias, mask):
+        return _mapped_attention(query, key, value, mask, is_causal, scale, compute)
     logits = tf.einsum("btnh,bsnh->bnts", tf.cast(query, compute), tf.cast(key, compute))
     logits = logits * tf.cast(scale, compute)
     if bias is not None:
