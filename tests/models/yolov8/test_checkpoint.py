@@ -26,14 +26,6 @@ ultralytics_checkpoints = reference_fixture(
     os.path.join(HERE, "make_checkpoint_references.py"), requires=("ultralytics", "torch"),
     python_path=[os.path.join(ROOT, "stand_ins")], name="checkpoints")
 
-try:
-    from zoo.models.yolov8 import convert as _convert  # noqa: F401  (helper A's converter)
-    HAVE_CONVERTER = hasattr(_convert, "detector_from_state_dict")
-except ImportError:
-    HAVE_CONVERTER = False
-needs_converter = pytest.mark.skipif(not HAVE_CONVERTER, reason="zoo.models.yolov8.convert."
-                                     "detector_from_state_dict is not there yet")
-
 
 def ultralytics_boxes_scores(checkpoints, name="trainer"):
     """ultralytics' inference output (1, 4 + nc, A) of checkpoint ``name``: xywh in pixels,
@@ -226,7 +218,6 @@ def test_from_preset_of_a_truncated_pt_names_the_file(checkpoints, tmp_path):
         zoo.Model.from_preset(str(path))
 
 
-@needs_converter
 def test_local_pt_matches_ultralytics(checkpoints):
     from zoo.models.yolov8.detector import YOLOv8Detector
 
@@ -278,7 +269,6 @@ def test_scale_m_with_seven_classes_matches_ultralytics(checkpoints):
     assert scores.std() > 0.1  # the class branch and BN statistics matter
 
 
-@needs_converter
 def test_hf_pt_handle_loads_and_converts(checkpoints, fake_hub, tmp_path):  # noqa: F811
     fake_hub.add_files(REPO, {"yolov8n.pt": open(trainer_path(checkpoints), "rb").read()})
     detector = zoo.Model.from_preset(f"hf://{REPO}/yolov8n.pt")
@@ -292,7 +282,6 @@ def test_hf_pt_handle_loads_and_converts(checkpoints, fake_hub, tmp_path):  # no
     assert_matches_ultralytics(reloaded, checkpoints)
 
 
-@needs_converter
 def test_a_registry_name_downloads_only_its_file(checkpoints, fake_hub):  # noqa: F811
     """yolov8n -> hf://Ultralytics/YOLOv8/yolov8n.pt (the registry's hf_file): that file only."""
     data = open(trainer_path(checkpoints), "rb").read()
@@ -303,7 +292,6 @@ def test_a_registry_name_downloads_only_its_file(checkpoints, fake_hub):  # noqa
     assert_matches_ultralytics(zoo.Model.from_preset("yolov8n"), checkpoints)
 
 
-@needs_converter
 def test_convert_script_writes_a_preset(checkpoints, tmp_path):
     out = tmp_path / "preset"
     env = {**os.environ, "PYTHONPATH": os.path.dirname(ROOT)}
